@@ -1,0 +1,28 @@
+# The two commands of the README. Everything else is set up by them.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test install bench clean
+
+# Re-installs only when the dependency list changes: a second `make run` starts in seconds.
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(INSTALLED)
+
+run: install
+	@bash scripts/run.sh
+
+test: install
+	@bash scripts/test.sh
+
+bench: install
+	$(PY) bench/import_bench.py
+
+clean:
+	rm -rf $(VENV) var staticfiles

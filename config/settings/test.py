@@ -1,0 +1,16 @@
+"""Test overrides: PostgreSQL and Redis on this machine unless the environment says otherwise."""
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotate")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+from config.settings.base import *  # noqa: E402,F403
+from config.settings.base import VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # hashing speed only
+MEDIA_ROOT = str(VAR_DIR / "test-media")
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Tests call services directly; a `.delay` reached through on_commit runs inline.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True

@@ -1,0 +1,18 @@
+from platform_core.models.imports import ImportJob, ImportStatus
+from platform_core.models.organizations import Membership, Organization, Role
+from platform_core.models.projects import Dataset, Project, ProjectKind, TaskType
+from platform_core.models.tasks import Task, TaskStatus
+
+__all__ = [
+    "Dataset",
+    "ImportJob",
+    "ImportStatus",
+    "Membership",
+    "Organization",
+    "Project",
+    "ProjectKind",
+    "Role",
+    "Task",
+    "TaskStatus",
+    "TaskType",
+]

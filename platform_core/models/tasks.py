@@ -1,0 +1,69 @@
+from django.conf import settings
+from django.db import models
+
+from platform_core.models.projects import Dataset, Project
+
+
+class TaskStatus(models.TextChoices):
+    NEW = "new", "New"
+    SUGGESTED = "suggested", "Suggested"
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    AUTO_ACCEPTED = "auto_accepted", "Auto-accepted"
+
+
+def task_media_path(task: "Task", filename: str) -> str:
+    return f"projects/{task.project_id}/media/{filename}"
+
+
+class Task(models.Model):
+    """One item to label.
+
+    Imports write tasks with a raw multi-row INSERT (platform_core.imports.writer); a field
+    added here must get a value there too.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
+    data = models.JSONField(help_text="Text, a media reference, or a prompt with responses.")
+    meta = models.JSONField(default=dict, blank=True, help_text="Imported metadata, not labeled.")
+    media = models.FileField(upload_to=task_media_path, max_length=500, blank=True)
+    media_type = models.CharField(max_length=100, blank=True)
+    # sha256 of the canonical content: one project never holds the same item twice.
+    checksum = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.NEW)
+    priority = models.FloatField(default=0.0, help_text="Higher is served first.")
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    locked_until = models.DateTimeField(null=True, blank=True)
+    annotation_count = models.PositiveIntegerField(default=0)
+    # A known answer makes this a gold task; annotators are not told.
+    gold_result = models.JSONField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    sample_rate = models.PositiveIntegerField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "checksum"], name="task_unique_checksum")
+        ]
+        indexes = [
+            # next-task: open tasks of a project, highest priority first, oldest first.
+            models.Index(
+                "project", "status", models.F("priority").desc(), "id", name="task_queue_idx"
+            ),
+            models.Index(fields=["project", "id"], name="task_project_id_idx"),
+            models.Index(fields=["locked_until"], name="task_lock_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.pk} of project {self.project_id}"

@@ -1,0 +1,11 @@
+"""Celery tasks of the platform: thin, named, taking ids; the work is in services."""
+from celery import shared_task
+
+from platform_core.imports.services import import_run
+
+
+# acks_late + reject_on_worker_lost (settings) redeliver a job whose worker died; the unique
+# (project, checksum) constraint makes the rerun skip what the first run already wrote.
+@shared_task(name="platform.import_run", time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
+def import_run_task(job_id: int) -> None:
+    import_run(job_id=job_id)

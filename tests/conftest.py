@@ -1,0 +1,50 @@
+
+import pytest
+from rest_framework.test import APIClient
+
+from platform_core.models import Role
+from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    """Each test writes media into its own folder, so no test sees another's files."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def org(db):
+    return OrganizationFactory()
+
+
+@pytest.fixture
+def other_org(db):
+    return OrganizationFactory()
+
+
+@pytest.fixture
+def member(db):
+    """member(role, org) -> a user with that role in that organization."""
+
+    def make(role: str = Role.ANNOTATOR, organization=None):
+        return MembershipFactory(role=role, organization=organization or OrganizationFactory()).user
+
+    return make
+
+
+@pytest.fixture
+def project(org):
+    return ProjectFactory(organization=org)
+
+
+@pytest.fixture
+def api_client():
+    """api_client(user) -> a DRF client authenticated as that user (None: anonymous)."""
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
