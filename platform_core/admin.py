@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from platform_core.models import Dataset, ImportJob, Membership, Organization, Project, Task
+from platform_core.models import (
+    Dataset,
+    ImportJob,
+    Membership,
+    Organization,
+    Prediction,
+    Project,
+    Task,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -56,3 +64,10 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     raw_id_fields = ["project", "dataset", "created_by"]
     readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+
+@admin.register(Prediction)
+class PredictionAdmin(admin.ModelAdmin):
+    list_display = ["id", "task", "model_version", "confidence", "created_at"]
+    list_filter = ["model_version"]
+    raw_id_fields = ["task"]

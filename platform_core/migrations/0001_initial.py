@@ -127,6 +127,20 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name='Prediction',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('model_version', models.CharField(max_length=100)),
+                ('result', models.JSONField()),
+                ('confidence', models.FloatField(blank=True, help_text='Calibrated, 0..1.', null=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='predictions', to='platform.task')),
+            ],
+            options={
+                'ordering': ['-created_at', '-id'],
+            },
+        ),
+        migrations.CreateModel(
             name='Membership',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -158,5 +172,9 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='task',
             constraint=models.UniqueConstraint(fields=('project', 'checksum'), name='task_unique_checksum'),
+        ),
+        migrations.AddConstraint(
+            model_name='prediction',
+            constraint=models.UniqueConstraint(fields=('task', 'model_version'), name='one_prediction_per_task_and_version'),
         ),
     ]

@@ -1,5 +1,6 @@
 from platform_core.models.imports import ImportJob, ImportStatus
 from platform_core.models.organizations import Membership, Organization, Role
+from platform_core.models.predictions import Prediction
 from platform_core.models.projects import Dataset, Project, ProjectKind, TaskType
 from platform_core.models.tasks import Task, TaskStatus
 
@@ -9,6 +10,7 @@ __all__ = [
     "ImportStatus",
     "Membership",
     "Organization",
+    "Prediction",
     "Project",
     "ProjectKind",
     "Role",
