@@ -1,7 +1,7 @@
 """Celery tasks of the platform: thin, named, taking ids; the work is in services."""
 from celery import shared_task
 
-from platform_core.imports.services import import_run
+from platform_core.imports.runner import import_run
 
 
 # acks_late + reject_on_worker_lost (settings) redeliver a job whose worker died; the unique
