@@ -18,8 +18,9 @@ install: $(INSTALLED)
 run: install
 	@bash scripts/run.sh
 
+# Extra pytest arguments: make test ARGS='-k worker -x'
 test: install
-	@bash scripts/test.sh
+	@bash scripts/test.sh $(ARGS)
 
 bench: install
 	$(PY) bench/import_bench.py

@@ -1,2 +1,29 @@
+from django.urls import path
+
+from platform_core.apis.auth import TokenCreateApi
+from platform_core.apis.imports import ImportJobDetailApi, ProjectImportListApi
+from platform_core.apis.organizations import OrganizationListApi, OrganizationMemberListApi
+from platform_core.apis.projects import ProjectDetailApi, ProjectListApi
+from platform_core.apis.tasks import ProjectTaskListApi, TaskDetailApi
+
 app_name = "api"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("auth/token/", TokenCreateApi.as_view(), name="token"),
+    path("organizations/", OrganizationListApi.as_view(), name="organization-list"),
+    path(
+        "organizations/<int:organization_id>/members/",
+        OrganizationMemberListApi.as_view(),
+        name="organization-members",
+    ),
+    path("projects/", ProjectListApi.as_view(), name="project-list"),
+    path("projects/<int:project_id>/", ProjectDetailApi.as_view(), name="project-detail"),
+    path(
+        "projects/<int:project_id>/imports/",
+        ProjectImportListApi.as_view(),
+        name="project-imports",
+    ),
+    path("projects/<int:project_id>/tasks/", ProjectTaskListApi.as_view(), name="project-tasks"),
+    path("imports/<int:import_id>/", ImportJobDetailApi.as_view(), name="import-detail"),
+    path("tasks/<int:task_id>/", TaskDetailApi.as_view(), name="task-detail"),
+]

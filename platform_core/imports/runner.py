@@ -1,5 +1,176 @@
-"""Runs an import job in the worker (being written: parsers, batched writer)."""
+"""Runs one import job: read the stored file, convert rows, write batches, report progress.
+
+Called by the Celery task in the worker, and directly by `manage.py import_dataset` and the
+benchmark, so all three measure and exercise the same path.
+"""
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from platform_core.imports.archives import ArchiveSource
+from platform_core.imports.readers import read_csv, read_json_array, read_json_lines, sniff_json_container
+from platform_core.imports.records import ImportFileError, RowError
+from platform_core.imports.rows import RowConverter
+from platform_core.imports.writer import TaskWriter
+from platform_core.models import Dataset, ImportJob, ImportStatus, Task
+
+logger = logging.getLogger(__name__)
+
+# The job row is updated at most this often, so polling pages see progress without the
+# import spending its time on progress writes.
+PROGRESS_INTERVAL_S = 0.5
+
+ProgressCallback = Callable[[ImportJob], None]
 
 
-def import_run(*, job_id: int):
-    raise NotImplementedError
+def import_run(*, job_id: int, on_progress: ProgressCallback | None = None) -> ImportJob:
+    """Run the job to the end. A finished job is left as it is (a redelivery is a no-op); a job
+    that was running when its worker died starts over and counts its own earlier rows as
+    imported, not duplicate."""
+    job = ImportJob.objects.select_related("project", "dataset").get(pk=job_id)
+    if job.is_finished:
+        return job
+    rerun = job.started_at is not None
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, started_at=Coalesce(F("started_at"), timezone.now())
+    )
+    if job.dataset is None:
+        job.dataset = Dataset.objects.create(project=job.project, name=job.source_name)
+    run = _Run(job, TaskWriter(project=job.project, dataset=job.dataset, rerun=rerun), on_progress)
+    try:
+        with _local_path(job) as path:
+            run.consume(path)
+    except ImportFileError as exc:
+        _discard_written(job)
+        run.finish(ImportStatus.FAILED, message=str(exc), keep_counts=False)
+    except Exception:
+        logger.exception("Import %s failed", job.pk)
+        _discard_written(job)
+        run.finish(ImportStatus.FAILED, message="The import failed on an internal error.", keep_counts=False)
+        raise
+    else:
+        if run.writer.imported == 0 and run.writer.duplicates == 0 and run.error_count:
+            run.finish(ImportStatus.FAILED, message="No row could be imported; see the errors.")
+        else:
+            run.finish(ImportStatus.SUCCEEDED)
+    return run.job
+
+
+class _Run:
+    def __init__(self, job: ImportJob, writer: TaskWriter, on_progress: ProgressCallback | None):
+        self.job = job
+        self.writer = writer
+        self.on_progress = on_progress
+        self.errors: list[dict] = []
+        self.error_count = 0
+        self.position = lambda: 0
+        self.last_saved = time.monotonic()
+
+    def consume(self, path: str) -> None:
+        for item in self._items(path):
+            if isinstance(item, RowError):
+                self.error_count += 1
+                if len(self.errors) < settings.IMPORT_MAX_REPORTED_ERRORS:
+                    self.errors.append({"row": item.row, "error": item.error})
+            elif self.writer.add(item):
+                self._save_progress()
+        self.writer.flush()
+
+    def _items(self, path: str) -> Iterator:
+        suffix = PurePosixPath(self.job.source_name).suffix.lower()
+        if suffix == ".zip":
+            source = ArchiveSource(path, self.job.project)
+            self.position = lambda: source.position
+            try:
+                yield from source.items()
+            finally:
+                source.close()
+            return
+        converter = RowConverter(self.job.project)
+        with open(path, "rb") as stream:
+            self.position = stream.tell
+            if suffix == ".csv":
+                rows = read_csv(stream)
+            elif suffix == ".json" and sniff_json_container(stream) == "array":
+                rows = read_json_array(stream)
+            else:
+                rows = read_json_lines(stream)
+            for item in rows:
+                if isinstance(item, RowError):
+                    yield item
+                else:
+                    yield from converter.convert(*item)
+                    if time.monotonic() - self.last_saved > PROGRESS_INTERVAL_S * 4:
+                        self._save_progress()
+
+    def _counts(self) -> dict:
+        return {
+            "total": self.writer.imported + self.writer.duplicates + self.error_count + len(self.writer.pending),
+            "imported": self.writer.imported,
+            "duplicates": self.writer.duplicates,
+            "error_count": self.error_count,
+        }
+
+    def _save_progress(self) -> None:
+        now = time.monotonic()
+        if now - self.last_saved < PROGRESS_INTERVAL_S:
+            return
+        self.last_saved = now
+        fields = {**self._counts(), "errors": self.errors, "file_position": self.position()}
+        ImportJob.objects.filter(pk=self.job.pk).update(**fields)
+        if self.on_progress:
+            for name, value in fields.items():
+                setattr(self.job, name, value)
+            self.on_progress(self.job)
+
+    def finish(self, status: str, message: str = "", keep_counts: bool = True) -> None:
+        job = self.job
+        counts = self._counts() if keep_counts else {"total": 0, "imported": 0, "duplicates": 0, "error_count": 0}
+        for name, value in counts.items():
+            setattr(job, name, value)
+        job.errors = self.errors if keep_counts else []
+        job.status, job.message = status, message
+        job.file_position = job.file_size
+        job.finished_at = timezone.now()
+        job.save()
+        if job.dataset_id:
+            Dataset.objects.filter(pk=job.dataset_id).update(
+                task_count=job.imported, duplicate_count=job.duplicates
+            )
+        if self.on_progress:
+            self.on_progress(job)
+
+
+def _discard_written(job: ImportJob) -> None:
+    """A file that cannot be read as a whole keeps nothing, not even its first batches."""
+    written = Task.objects.filter(project=job.project, dataset=job.dataset)
+    for name in written.exclude(media="").values_list("media", flat=True).iterator():
+        default_storage.delete(name)
+    written.delete()
+
+
+@contextmanager
+def _local_path(job: ImportJob):
+    """A path on local disk: zip archives need seeking, which remote storage may not offer."""
+    try:
+        local = default_storage.path(job.file.name)
+    except NotImplementedError:
+        local = None
+    if local is not None:
+        yield local
+        return
+    with tempfile.NamedTemporaryFile(suffix=PurePosixPath(job.file.name).suffix) as temp:
+        with default_storage.open(job.file.name, "rb") as source:
+            for chunk in iter(lambda: source.read(1024 * 1024), b""):
+                temp.write(chunk)
+        temp.flush()
+        yield temp.name

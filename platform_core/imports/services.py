@@ -8,9 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
-from django.utils import timezone
 
-from platform_core.models import Dataset, ImportJob, ImportStatus, Project
+from platform_core.models import Dataset, ImportJob, Project
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +23,11 @@ def import_job_create(
     upload: File | None = None,
     tasks: list | None = None,
     dataset_name: str = "",
+    enqueue: bool = True,
 ) -> ImportJob:
     """Store `upload` (or the inline `tasks` list) and queue its import after commit.
+
+    `enqueue=False` leaves the job for the caller to run in-process (the import command).
 
     Only checks what can be checked without reading the file (name, size); the worker reports
     everything else on the job.
@@ -68,7 +70,8 @@ def import_job_create(
         job.file.save(source_name, stored, save=False)
         job.full_clean()
         job.save()
-        transaction.on_commit(partial(_enqueue_import, job.id))
+        if enqueue:
+            transaction.on_commit(partial(_enqueue_import, job.id))
     return job
 
 

@@ -1,0 +1,150 @@
+"""Tasks of a project: filterable from an allow-list, paginated, with the latest suggestion.
+
+For now every member of the organization may read its tasks (the queue, which decides what
+an annotator works on, comes later). What gives answers away, the gold result and who holds
+the lock, is shown to admins and managers only.
+"""
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from platform_core.apis.common import ApiView, query_param, reject_unknown_query_params
+from platform_core.apis.permissions import is_manager
+from platform_core.apis.scoping import task_get_for_user, with_latest_suggestion
+from platform_core.models import Prediction, Task, TaskStatus
+from platform_core.selectors import project_get_for_user
+
+ORDERINGS = ("id", "-id", "priority", "-priority", "created_at", "-created_at")
+TASK_LIST_PARAMS = ("status", "dataset", "is_gold", "ordering")
+
+
+class SuggestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Prediction
+        fields = ["id", "model_version", "result", "confidence", "created_at"]
+
+
+class TaskOutputSerializer(serializers.ModelSerializer):
+    media_url = serializers.SerializerMethodField(help_text="Served to members only.")
+    suggestion = serializers.SerializerMethodField(help_text="The latest prediction.")
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "project",
+            "dataset",
+            "data",
+            "meta",
+            "status",
+            "priority",
+            "media_url",
+            "media_type",
+            "duration_s",
+            "sample_rate",
+            "width",
+            "height",
+            "annotation_count",
+            "created_at",
+            "suggestion",
+        ]
+
+    def get_media_url(self, task) -> str | None:
+        if not task.media:
+            return None
+        return self.context["request"].build_absolute_uri(reverse("task-media", args=[task.pk]))
+
+    @extend_schema_field(SuggestionSerializer(allow_null=True))
+    def get_suggestion(self, task):
+        latest = getattr(task, "latest_predictions", None)
+        if latest is None:
+            latest = list(task.predictions.order_by("-created_at", "-id")[:1])
+        return SuggestionSerializer(latest[0]).data if latest else None
+
+
+class TaskManagerOutputSerializer(TaskOutputSerializer):
+    manager_only = "Admins and managers only."
+    gold_result = serializers.JSONField(required=False, help_text=manager_only)
+    locked_until = serializers.DateTimeField(required=False, help_text=manager_only)
+    locked_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, required=False, help_text=manager_only
+    )
+
+    class Meta(TaskOutputSerializer.Meta):
+        fields = TaskOutputSerializer.Meta.fields + ["gold_result", "locked_by", "locked_until"]
+
+
+def _task_serializer(request, obj):
+    return TaskManagerOutputSerializer if is_manager(request, obj) else TaskOutputSerializer
+
+
+class ProjectTaskListApi(ApiView):
+    """A project's tasks, filtered and ordered from an allow-list; other parameters are a 400."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, description="One status, or several joined by commas."),
+            OpenApiParameter("dataset", int),
+            OpenApiParameter("is_gold", bool, description="Admins and managers only."),
+            OpenApiParameter("ordering", str, enum=ORDERINGS),
+        ],
+        responses=TaskManagerOutputSerializer(many=True),
+    )
+    def get(self, request, project_id: int):
+        project = project_get_for_user(user=request.user, project_id=project_id)
+        reject_unknown_query_params(request, TASK_LIST_PARAMS)
+        tasks = _filtered(request, project.tasks.all(), may_see_gold=is_manager(request, project))
+        return self.paginated_response(
+            with_latest_suggestion(tasks), _task_serializer(request, project)
+        )
+
+
+class TaskDetailApi(ApiView):
+    """One task with its media URL and latest suggestion."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=TaskManagerOutputSerializer)
+    def get(self, request, task_id: int):
+        task = task_get_for_user(user=request.user, task_id=task_id)
+        serializer_class = _task_serializer(request, task)
+        return Response(serializer_class(task, context={"request": request}).data)
+
+
+def _filtered(request, tasks, *, may_see_gold: bool):
+    statuses = query_param(request, "status", serializers.CharField())
+    if statuses is not None:
+        wanted = statuses.split(",")
+        bad = sorted(set(wanted) - set(TaskStatus.values))
+        if bad:
+            choices = ", ".join(TaskStatus.values)
+            raise ValidationError({"status": [f"Unknown status {bad[0]!r}; use {choices}."]})
+        tasks = tasks.filter(status__in=wanted)
+    dataset_id = query_param(request, "dataset", serializers.IntegerField(min_value=1))
+    if dataset_id is not None:
+        tasks = tasks.filter(dataset_id=dataset_id)
+    is_gold = query_param(request, "is_gold", serializers.BooleanField())
+    if is_gold is not None:
+        if not may_see_gold:
+            raise PermissionDenied("Only admins and managers may filter by is_gold.")
+        tasks = tasks.filter(gold_result__isnull=not is_gold)
+    return tasks.order_by(*_ordering(request))
+
+
+def _ordering(request) -> list[str]:
+    ordering = query_param(request, "ordering", serializers.CharField())
+    if ordering is None:
+        return ["id"]
+    keys = ordering.split(",")
+    bad = [key for key in keys if key not in ORDERINGS]
+    if bad:
+        raise ValidationError(
+            {"ordering": [f"Cannot order by {bad[0]!r}; use one of: {', '.join(ORDERINGS)}."]}
+        )
+    # id last makes pages stable when the chosen key has ties.
+    return keys if {"id", "-id"} & set(keys) else [*keys, "id"]

@@ -1,0 +1,79 @@
+"""Task media, streamed to members of the task's organization only.
+
+Media never has a public URL (see MEDIA_URL in settings): every file goes through this view,
+which answers 404 to anyone who is not a signed-in member, exactly as for a missing file.
+Imported files are untrusted, so they are served in a way no browser will run as a page.
+"""
+from pathlib import PurePosixPath
+
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import AllowAny
+
+from platform_core.apis.common import ApiView
+from platform_core.apis.scoping import task_get_for_user
+
+SAFE_TEXT_TYPES = frozenset({"text/plain"})
+FALLBACK_CONTENT_TYPE = "application/octet-stream"
+
+
+def safe_content_type(media_type: str) -> str:
+    """The stored type if a browser cannot execute it; otherwise a plain download type.
+
+    SVG is an image that may carry scripts, so it is downloaded rather than displayed.
+    """
+    main_type = media_type.split(";", 1)[0].strip().lower()
+    if main_type.startswith(("image/", "audio/")) and "xml" not in main_type:
+        return main_type
+    if main_type in SAFE_TEXT_TYPES:
+        return f"{main_type}; charset=utf-8"
+    return FALLBACK_CONTENT_TYPE
+
+
+class IgnoreAcceptHeader(BaseContentNegotiation):
+    """<img> and <audio> ask for their own types; only errors are rendered, always as JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class TaskMediaView(ApiView):
+    """The task's media file, for members of its organization."""
+
+    # Membership is checked below so that anonymous callers get the same 404 as outsiders.
+    permission_classes = [AllowAny]
+    content_negotiation_class = IgnoreAcceptHeader
+
+    @extend_schema(
+        responses={
+            (200, FALLBACK_CONTENT_TYPE): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The file; image/*, audio/* or text/plain when the task says so.",
+            )
+        }
+    )
+    def get(self, request, task_id: int):
+        if not request.user.is_authenticated:
+            raise Http404("No such media.")
+        task = task_get_for_user(user=request.user, task_id=task_id)
+        if not task.media:
+            raise Http404("No such media.")
+        try:
+            stream = task.media.storage.open(task.media.name, "rb")
+        except (FileNotFoundError, OSError):
+            raise Http404("No such media.") from None
+        response = FileResponse(
+            stream,
+            content_type=safe_content_type(task.media_type),
+            filename=PurePosixPath(task.media.name).name,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox"
+        # Private data: shared caches must not keep it.
+        response["Cache-Control"] = "private, max-age=3600"
+        return response

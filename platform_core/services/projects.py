@@ -1,0 +1,92 @@
+"""Projects: created, changed and deleted by the admins and managers of their organization."""
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from platform_core.models import Organization, Project
+
+# What may change after creation. `organization` and `task_type` may not: moving a project
+# would move its data between customers, and a new task type would make every stored
+# result and prediction invalid.
+PROJECT_SETTING_FIELDS = frozenset(
+    {
+        "name",
+        "label_config",
+        "guidelines",
+        "kind",
+        "overlap",
+        "queue_order",
+        "review_sample_rate",
+        "auto_accept_threshold",
+        "target_precision",
+        "suggestion_holdout_rate",
+        "hourly_rate",
+    }
+)
+
+
+@transaction.atomic
+def project_create(
+    *,
+    organization: Organization,
+    created_by: AbstractBaseUser | None,
+    name: str,
+    task_type: str,
+    label_config: dict | None = None,
+    **settings: Any,
+) -> Project:
+    """`settings` are any of PROJECT_SETTING_FIELDS; the model's defaults fill the rest."""
+    _reject_unknown_settings(settings)
+    project = Project(
+        organization=organization,
+        created_by=created_by,
+        name=name,
+        task_type=task_type,
+        label_config={} if label_config is None else label_config,
+        **settings,
+    )
+    _validate(project)
+    project.save()
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, data: dict[str, Any]) -> Project:
+    """Apply `data` (keys from PROJECT_SETTING_FIELDS) and save; label_config is re-validated
+    against the project's task type."""
+    _reject_unknown_settings(data)
+    for field, value in data.items():
+        setattr(project, field, value)
+    _validate(project)
+    project.save()
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project) -> None:
+    """Delete the project with its datasets, tasks, predictions and jobs (database cascade).
+
+    Media files stay in storage; purging them belongs to the data-retention job.
+    """
+    project.delete()
+
+
+def _reject_unknown_settings(values: dict[str, Any]) -> None:
+    unknown = set(values) - PROJECT_SETTING_FIELDS
+    if unknown:
+        raise TypeError(f"Not project settings: {', '.join(sorted(unknown))}")
+
+
+def _validate(project: Project) -> None:
+    # full_clean reports the (organization, name) constraint under "__all__"; the caller
+    # should hear which field to fix.
+    duplicate = (
+        Project.objects.filter(organization_id=project.organization_id, name=project.name)
+        .exclude(pk=project.pk)
+        .exists()
+    )
+    if duplicate:
+        raise ValidationError({"name": "This organization already has a project of that name."})
+    project.full_clean()

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# `make run`: the platform on this machine, web and worker, until Ctrl-C.
+#
+# With no environment set it runs on the embedded defaults (SQLite, local media and a
+# filesystem broker under var/); DATABASE_URL and REDIS_URL / CELERY_BROKER_URL switch it to
+# PostgreSQL and Redis. `make` has already created .venv; everything here is idempotent, so a
+# second run starts in seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Local runs default to DEBUG so that no SECRET_KEY is needed; static files are still served
+# by whitenoise from the collected folder, as in production.
+export DEBUG="${DEBUG:-true}"
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.base}"
+PORT="${PORT:-8000}"
+VAR_DIR="${VAR_DIR:-$PWD/var}"
+BIN=.venv/bin
+URL="http://127.0.0.1:$PORT/"
+
+say() { printf '==> %s\n' "$*"; }
+
+mkdir -p "$VAR_DIR"
+say "collecting static files"
+"$BIN/python" manage.py collectstatic --noinput -v 0
+say "migrating the database"
+"$BIN/python" manage.py migrate --noinput -v 0
+
+# Demo logins are generated once; they are kept (owner-readable only) beside the database they
+# belong to so that later runs can print them again.
+logins_file="$VAR_DIR/demo-logins-$(printf '%s' "${DATABASE_URL:-sqlite}" | sha1sum | cut -c1-12).txt"
+has_org=$("$BIN/python" manage.py shell -v 0 -c \
+    "from platform_core.models import Organization; print(int(Organization.objects.exists()))")
+if [ "$has_org" = 0 ]; then
+    say "seeding the demo"
+    if ! (umask 077 && "$BIN/python" manage.py seed_demo | tee "$logins_file"); then
+        rm -f "$logins_file"
+        exit 1
+    fi
+fi
+
+# Each server gets its own process group (job control), so Ctrl-C reaches only this script,
+# which then stops both groups in order.
+# The worker starts first: it takes about as long as the web server to be ready, so the
+# banner below lands after both start-up logs.
+set -m
+"$BIN/celery" -A config worker -l info --concurrency 2 &
+worker=$!
+"$BIN/gunicorn" config.wsgi \
+    --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --timeout 120 \
+    --access-logfile - --error-logfile - --no-control-socket &
+web=$!
+set +m
+
+stop() {
+    trap - INT TERM EXIT
+    say "stopping web and worker"
+    # TERM to the two main processes only: each stops its own children (gunicorn its workers,
+    # Celery its pool after the current task, a warm shutdown). Whatever is left after 20 s is
+    # killed; a task killed that way is redelivered on the next start (acks_late).
+    kill -TERM "$web" "$worker" 2>/dev/null || true
+    for _ in $(seq 20); do
+        kill -0 -- "-$web" 2>/dev/null || kill -0 -- "-$worker" 2>/dev/null || break
+        sleep 1
+    done
+    kill -KILL -- "-$web" "-$worker" 2>/dev/null || true
+    wait 2>/dev/null || true
+}
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap stop EXIT
+
+# Print the banner once the web server answers (any HTTP status), below the start-up logs.
+answers='
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=2)
+except urllib.error.HTTPError:
+    pass
+'
+for _ in $(seq 60); do
+    "$BIN/python" -c "$answers" "${URL}healthz" >/dev/null 2>&1 && break
+    kill -0 "$web" 2>/dev/null || break
+    sleep 0.5
+done
+{
+    echo
+    echo "================================================================"
+    echo " Annotation platform: $URL   (API docs: ${URL}api/docs/)"
+    if [ -s "$logins_file" ]; then
+        echo " Demo logins:"
+        sed 's/^/   /' "$logins_file"
+    else
+        echo " The database already had organizations; no demo was seeded."
+    fi
+    echo " Ctrl-C stops the web server and the worker."
+    echo "================================================================"
+    echo
+} >&2
+
+# Whichever server exits first (a taken port, a crash) stops the other.
+status=0
+wait -n "$web" "$worker" || status=$?
+say "a server exited (status $status)"
+exit "$status"
