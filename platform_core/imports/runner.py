@@ -12,8 +12,6 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import F
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from platform_core.imports.archives import ArchiveSource
@@ -40,9 +38,8 @@ def import_run(*, job_id: int, on_progress: ProgressCallback | None = None) -> I
     if job.is_finished:
         return job
     rerun = job.started_at is not None
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.RUNNING, started_at=Coalesce(F("started_at"), timezone.now())
-    )
+    job.status, job.started_at = ImportStatus.RUNNING, job.started_at or timezone.now()
+    ImportJob.objects.filter(pk=job.pk).update(status=job.status, started_at=job.started_at)
     if job.dataset is None:
         job.dataset = Dataset.objects.create(project=job.project, name=job.source_name)
     run = _Run(job, TaskWriter(project=job.project, dataset=job.dataset, rerun=rerun), on_progress)

@@ -95,6 +95,9 @@ class TaskWriter:
         INSERT … SELECT. Three times faster than a multi-row VALUES statement, whose 32,000
         placeholders psycopg must parse on every batch."""
         cursor.execute(STAGING_DDL)
+        # Emptied at commit, but a caller's outer transaction (a test, a nested import) would
+        # otherwise let the previous batch's rows be inserted again.
+        cursor.execute("TRUNCATE import_staging")
         with cursor.copy(f"COPY import_staging ({', '.join(STAGED_COLUMNS)}) FROM STDIN") as copy:
             for order, r in enumerate(batch):
                 copy.write_row((
