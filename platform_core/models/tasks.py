@@ -14,6 +14,15 @@ class TaskStatus(models.TextChoices):
     AUTO_ACCEPTED = "auto_accepted", "Auto-accepted"
 
 
+# States in which a task may be handed to an annotator (while it has free overlap slots).
+OPEN_STATUSES = (
+    TaskStatus.NEW,
+    TaskStatus.SUGGESTED,
+    TaskStatus.IN_PROGRESS,
+    TaskStatus.REJECTED,
+)
+
+
 def task_media_path(task: "Task", filename: str) -> str:
     return f"projects/{task.project_id}/media/{filename}"
 
@@ -65,10 +74,16 @@ class Task(models.Model):
             models.UniqueConstraint(fields=["project", "checksum"], name="task_unique_checksum")
         ]
         indexes = [
-            # next-task: open tasks of a project, highest priority first, oldest first.
+            # next-task walks this in order and takes the first free task: highest priority
+            # first, oldest first, only over tasks still open for labeling.
             models.Index(
-                "project", "status", models.F("priority").desc(), "id", name="task_queue_idx"
+                "project",
+                models.F("priority").desc(),
+                "id",
+                name="task_open_queue_idx",
+                condition=models.Q(status__in=OPEN_STATUSES),
             ),
+            models.Index(fields=["project", "status"], name="task_status_idx"),
             models.Index(fields=["project", "id"], name="task_project_id_idx"),
             # Partial: an import of a million unlocked tasks pays nothing for these two.
             models.Index(
