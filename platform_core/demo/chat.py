@@ -69,7 +69,9 @@ TOPICS = (
         "Prepare two questions to ask the interviewers at the end.",
     )),
 )
-GREETINGS = ("Great question!", "Happy to help.", "Sure, here is what works well.", "Good question.")
+GREETINGS = (
+    "Great question!", "Happy to help.", "Sure, here is what works well.", "Good question."
+)
 CLOSINGS = ("I hope this helps!", "Let me know if you have more questions.", "Good luck!", "")
 SHORT = ("Not sure.", "Just search online.", "It depends.", "Try it and see.", "Whatever works.")
 RUDE = (
@@ -140,16 +142,23 @@ def make_preference(n: int, seed: Seed, tie_rate: float = 0.08) -> list[DemoItem
     return [DemoItem(data=d, result=r) for d, r in distinct(as_rng(seed), one, n)]
 
 
-POLITE_REWRITES = (
-    ("Send me the {doc} now.", "Could you please send me the {doc} when you have a moment? Thank you!"),
-    ("Your {doc} is wrong, fix it.", "I think there may be a mistake in the {doc}. Could you take another look?"),
-    ("Why is the {doc} late again?", "Could you let me know when the {doc} will be ready? Thanks in advance."),
-    ("I need the {doc} by {day}. No excuses.", "Would it be possible to have the {doc} by {day}? That would help me a lot."),
+POLITE_REWRITES = (  # (rude, polite)
+    ("Send me the {doc} now.",
+     "Could you please send me the {doc} when you have a moment? Thank you!"),
+    ("Your {doc} is wrong, fix it.",
+     "I think there may be a mistake in the {doc}. Could you take another look?"),
+    ("Why is the {doc} late again?",
+     "Could you let me know when the {doc} will be ready? Thanks in advance."),
+    ("I need the {doc} by {day}. No excuses.",
+     "Would it be possible to have the {doc} by {day}? That would help me a lot."),
 )
 DOCS = ("report", "invoice", "slides", "contract", "budget", "schedule")
 DAYS = ("Monday", "Wednesday", "Friday", "tomorrow")
 ITEMS = ("eggs", "milk", "bread", "apples", "rice", "coffee", "soap", "tomatoes", "cheese")
-THINGS = (("box", "boxes", "eggs"), ("crate", "crates", "bottles"), ("bag", "bags", "apples"), ("shelf", "shelves", "books"))
+THINGS = (  # (holder, holders, thing)
+    ("box", "boxes", "eggs"), ("crate", "crates", "bottles"), ("bag", "bags", "apples"),
+    ("shelf", "shelves", "books"),
+)
 
 
 def _sft_row(rng) -> tuple[str, str, str]:
@@ -168,17 +177,20 @@ def _sft_row(rng) -> tuple[str, str, str]:
             message.replace(".", ", please."),
         )
     if kind == 2:
-        chosen = [ITEMS[i] for i in rng.choice(len(ITEMS), size=int(rng.integers(3, 6)), replace=False)]
+        picked = rng.choice(len(ITEMS), size=int(rng.integers(3, 6)), replace=False)
+        chosen = [ITEMS[i] for i in picked]
         listed = ", ".join(chosen[:-1]) + f" and {chosen[-1]}"
         return (
             f"Turn this shopping note into a bulleted list: {listed}.",
             "\n".join(f"- {item}" for item in chosen),
             listed,
         )
-    (holder, holders, thing), per, count = pick(rng, THINGS), int(rng.integers(6, 25)), int(rng.integers(2, 13))
+    holder, holders, thing = pick(rng, THINGS)
+    per, count = int(rng.integers(6, 25)), int(rng.integers(2, 13))
     total = per * count
     return (
-        f"A {holder} holds {per} {thing}. How many {thing} are in {count} of them? Show the calculation.",
+        f"A {holder} holds {per} {thing}. How many {thing} are in {count} of them? "
+        "Show the calculation.",
         f"{count} × {per} = {total}, so {count} {holders} hold {total} {thing}.",
         f"{count} {holders} hold {total + int(rng.integers(1, 10))} {thing}.",
     )

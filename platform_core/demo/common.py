@@ -50,5 +50,5 @@ def distinct(rng: np.random.Generator, make, n: int, tries_per_item: int = 50) -
             seen.add(key)
             rows.append((data, result))
     if len(rows) < n:
-        raise ValueError(f"Only {len(rows)} distinct items of {n} asked for: the templates ran out.")
+        raise ValueError(f"Only {len(rows)} distinct items of {n}: the templates ran out.")
     return rows

@@ -15,10 +15,10 @@ from platform_core.demo.common import DemoItem, Seed, as_rng, pick
 
 DIGIT_LABELS = tuple(str(d) for d in range(10))
 SHAPE_LABELS = ("circle", "square", "triangle")
-# Saturated colours (max - min channel >= 150) stand out from the grey background; a scene
+# Saturated colours (max - min channel >= 160) stand out from the grey background; a scene
 # never uses one twice, so touching-free shapes stay distinguishable by colour too.
 SHAPE_COLORS = (
-    (220, 40, 40), (40, 170, 60), (40, 80, 220), (230, 200, 30),
+    (220, 40, 40), (20, 180, 40), (40, 80, 220), (230, 200, 30),
     (200, 40, 200), (30, 190, 200), (240, 130, 20), (120, 40, 210),
 )
 
@@ -127,7 +127,7 @@ def render_scene(
         _draw_shape(ImageDraw.Draw(mask), label, x, y, s, rng, fill=255)
         inside = np.asarray(mask) > 0
         color = np.array(SHAPE_COLORS[colors[k]], dtype=np.float64)
-        shade = rng.uniform(0.85, 1.0)
+        shade = rng.uniform(0.9, 1.0)
         pixels[inside] = color * shade + rng.normal(0, 5, (int(inside.sum()), 3))
         left, top, right, bottom = mask.getbbox()
         boxes.append(

@@ -5,8 +5,8 @@ Idempotent: when the "Demo" organization exists the command only prints the logi
 
 Passwords are random and printed once, or all equal to $DEMO_PASSWORD when that is set (tests,
 scripted demos). The demo admin is the organization's admin and also Django staff and superuser,
-so the same login opens the Django admin (/admin/) to look at rows and jobs; that is fine for a
-demo instance and is why it must not be run against a customer database.
+so the same login opens the Django admin (/admin/) to look at rows and jobs. That suits a demo
+instance; on a production one holding customer data, don't run it.
 """
 import os
 import secrets
@@ -131,6 +131,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Open {url} and log in as:")
         for role, username in USERNAMES.items():
             password = passwords.get(role)
-            shown = password or "(unchanged: the password printed when it was created)"
+            shown = password or "(password as printed when it was created)"
             extra = "  also Django staff and superuser: /admin/" if role == Role.ADMIN else ""
             self.stdout.write(f"  {role.label:<16} {username:<14} {shown}{extra}")
