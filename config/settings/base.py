@@ -136,6 +136,18 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 # -----------------------------------------------------------------------------------------------
+# Front-end packages from npm: package.json, installed by `make install` (`npm ci`)
+# -----------------------------------------------------------------------------------------------
+# Only the libraries' dist folders become static files (under vendor/), so collectstatic copies
+# a few MB instead of walking node_modules. The labeling pages find the URLs through
+# annotator/templates/annotator/_vendor_urls.html.
+NODE_MODULES_DIR = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    ("vendor/wavesurfer", NODE_MODULES_DIR / "wavesurfer.js" / "dist"),
+    ("vendor/annotorious", NODE_MODULES_DIR / "@annotorious" / "annotorious" / "dist"),
+]
+
+# -----------------------------------------------------------------------------------------------
 # Import limits (bad input gets a clear error, never an exhausted disk or memory)
 # -----------------------------------------------------------------------------------------------
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=2 * 1024**3)
@@ -145,6 +157,13 @@ IMPORT_MAX_MEDIA_FILE_BYTES = env.int("IMPORT_MAX_MEDIA_FILE_BYTES", default=512
 IMPORT_MAX_ROW_BYTES = env.int("IMPORT_MAX_ROW_BYTES", default=10 * 1024**2)
 # Errors kept on the job row; beyond this only the count grows.
 IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=1000)
+
+# -----------------------------------------------------------------------------------------------
+# Annotation queue
+# -----------------------------------------------------------------------------------------------
+# How long next-task reserves a task for its annotator. Asking again renews the lease; once it
+# expires the task is free for others (a closed tab costs at most this long).
+ANNOTATOR_LOCK_SECONDS = env.int("ANNOTATOR_LOCK_SECONDS", default=600)
 
 # -----------------------------------------------------------------------------------------------
 # Celery: https://docs.celeryq.dev/en/stable/userguide/configuration.html
@@ -194,6 +213,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several components carry a `status` field; name each state enum once.
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStatusEnum": "platform_core.models.tasks.TaskStatus",
+        "ImportStatusEnum": "platform_core.models.imports.ImportStatus",
+        "AnnotationStatusEnum": "annotator.models.AnnotationStatus",
+    },
 }
 
 # -----------------------------------------------------------------------------------------------

@@ -70,7 +70,9 @@ class OrganizationListApi(ApiView):
             roles=roles_by_organization(user=request.user),
         )
 
-    @extend_schema(request=OrganizationInputSerializer, responses={201: OrganizationOutputSerializer})
+    @extend_schema(
+        request=OrganizationInputSerializer, responses={201: OrganizationOutputSerializer}
+    )
     def post(self, request):
         serializer = OrganizationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -38,7 +38,9 @@ def memberships_of(*, organization: Organization) -> QuerySet[Membership]:
 def with_latest_suggestion(tasks: QuerySet[Task]) -> QuerySet[Task]:
     """Attach `latest_predictions` (a list of at most one) without a query per task."""
     latest = Prediction.objects.order_by("-created_at", "-id")[:1]
-    return tasks.prefetch_related(Prefetch("predictions", queryset=latest, to_attr="latest_predictions"))
+    return tasks.prefetch_related(
+        Prefetch("predictions", queryset=latest, to_attr="latest_predictions")
+    )
 
 
 def task_get_for_user(*, user, task_id) -> Task:

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from platform_core.models import Organization, Project
 
@@ -25,6 +25,8 @@ PROJECT_SETTING_FIELDS = frozenset(
         "hourly_rate",
     }
 )
+
+DUPLICATE_NAME = "This organization already has a project of that name."
 
 
 @transaction.atomic
@@ -48,7 +50,7 @@ def project_create(
         **settings,
     )
     _validate(project)
-    project.save()
+    _save(project)
     return project
 
 
@@ -60,13 +62,13 @@ def project_update(*, project: Project, data: dict[str, Any]) -> Project:
     for field, value in data.items():
         setattr(project, field, value)
     _validate(project)
-    project.save()
+    _save(project)
     return project
 
 
 @transaction.atomic
 def project_delete(*, project: Project) -> None:
-    """Delete the project with its datasets, tasks, predictions and jobs (database cascade).
+    """Delete the project with its datasets, tasks, predictions and jobs (Django's cascade).
 
     Media files stay in storage; purging them belongs to the data-retention job.
     """
@@ -79,6 +81,15 @@ def _reject_unknown_settings(values: dict[str, Any]) -> None:
         raise TypeError(f"Not project settings: {', '.join(sorted(unknown))}")
 
 
+def _save(project: Project) -> None:
+    # A double-clicked "create" passes _validate twice; the constraint decides the second.
+    try:
+        with transaction.atomic():
+            project.save()
+    except IntegrityError:
+        raise ValidationError({"name": DUPLICATE_NAME}) from None
+
+
 def _validate(project: Project) -> None:
     # full_clean reports the (organization, name) constraint under "__all__"; the caller
     # should hear which field to fix.
@@ -88,5 +99,5 @@ def _validate(project: Project) -> None:
         .exists()
     )
     if duplicate:
-        raise ValidationError({"name": "This organization already has a project of that name."})
+        raise ValidationError({"name": DUPLICATE_NAME})
     project.full_clean()
