@@ -13,7 +13,14 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(INSTALLED)
+# Front-end libraries of the labeling pages (package.json), exactly as package-lock.json pins
+# them; reinstalled only when the lock file changes.
+NODE_INSTALLED := node_modules/.installed
+$(NODE_INSTALLED): package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(INSTALLED) $(if $(wildcard package.json),$(NODE_INSTALLED))
 
 run: install
 	@bash scripts/run.sh

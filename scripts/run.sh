@@ -32,7 +32,8 @@ has_org=$("$BIN/python" manage.py shell -v 0 -c \
     "from platform_core.models import Organization; print(int(Organization.objects.exists()))")
 if [ "$has_org" = 0 ]; then
     say "seeding the demo"
-    if ! (umask 077 && "$BIN/python" manage.py seed_demo | tee "$logins_file"); then
+    (umask 077 && : >"$logins_file")  # tee keeps this mode; the media seeded keeps the usual one
+    if ! "$BIN/python" manage.py seed_demo --url "$URL" | tee "$logins_file"; then
         rm -f "$logins_file"
         exit 1
     fi
@@ -40,8 +41,6 @@ fi
 
 # Each server gets its own process group (job control), so Ctrl-C reaches only this script,
 # which then stops both groups in order.
-# The worker starts first: it takes about as long as the web server to be ready, so the
-# banner below lands after both start-up logs.
 set -m
 "$BIN/celery" -A config worker -l info --concurrency 2 &
 worker=$!
@@ -69,7 +68,8 @@ trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 trap stop EXIT
 
-# Print the banner once the web server answers (any HTTP status), below the start-up logs.
+# The banner goes below both start-up logs: once the web server answers (any HTTP status) and
+# the worker has forked its pool, which it does just before it reports ready.
 answers='
 import sys, urllib.error, urllib.request
 try:
@@ -77,18 +77,28 @@ try:
 except urllib.error.HTTPError:
     pass
 '
+web_up=
 for _ in $(seq 60); do
-    "$BIN/python" -c "$answers" "${URL}healthz" >/dev/null 2>&1 && break
-    kill -0 "$web" 2>/dev/null || break
+    if ! kill -0 "$web" 2>/dev/null || ! kill -0 "$worker" 2>/dev/null; then
+        break  # one of them failed to start; `wait -n` below reports it
+    fi
+    if [ -z "$web_up" ] && "$BIN/python" -c "$answers" "${URL}healthz" >/dev/null 2>&1; then
+        web_up=1
+    fi
+    [ -n "$web_up" ] && pgrep -P "$worker" >/dev/null && sleep 0.5 && break
     sleep 0.5
 done
-{
+kill -0 "$web" 2>/dev/null && kill -0 "$worker" 2>/dev/null && {
     echo
     echo "================================================================"
     echo " Annotation platform: $URL   (API docs: ${URL}api/docs/)"
     if [ -s "$logins_file" ]; then
-        echo " Demo logins:"
-        sed 's/^/   /' "$logins_file"
+        # From "log in as" on: what seed_demo printed about the imports was true only then.
+        if grep -q 'log in as' "$logins_file"; then
+            sed -n '/log in as/,$p' "$logins_file"
+        else
+            cat "$logins_file"
+        fi | sed 's/^/ /'
     else
         echo " The database already had organizations; no demo was seeded."
     fi
@@ -100,5 +110,6 @@ done
 # Whichever server exits first (a taken port, a crash) stops the other.
 status=0
 wait -n "$web" "$worker" || status=$?
-say "a server exited (status $status)"
+if kill -0 "$web" 2>/dev/null; then which="the worker"; else which="the web server"; fi
+say "$which exited (status $status); see its log above"
 exit "$status"

@@ -1,0 +1,119 @@
+"""Fixtures for the end-to-end tests that start a real Celery worker process."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CELERY = Path(sys.executable).with_name("celery")
+# What config.settings reads. The test process has its own values (config.settings.test sets
+# some of them in os.environ), so a child process starts without them and gets them explicitly.
+SETTINGS_ENV = (
+    "DJANGO_SETTINGS_MODULE",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "MEDIA_ROOT",
+    "VAR_DIR",
+    # Set by the browser tests (session-long) for Playwright's sync API; no child needs it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "TEST_DATABASE_NAME",
+)
+WORKER_READY_TIMEOUT_S = 60
+
+
+def child_environment(**overrides: str) -> dict:
+    """An environment for a manage.py / celery child process: the platform's base settings with
+    DEBUG on, plus the given variables and none of this process's settings variables."""
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="true", PYTHONUNBUFFERED="1")
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def child_env():
+    """child_env(**settings) -> see child_environment."""
+    return child_environment
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """start_worker(env, name, queue=None) -> a running `celery -A config worker` process (solo
+    pool, consuming only `queue` when given), ready to consume; its output goes to `.log_path`.
+    Stopped (warm, then killed) at teardown."""
+    started: list[subprocess.Popen] = []
+
+    def start(env: dict, name: str = "worker", queue: str | None = None) -> subprocess.Popen:
+        log_path = tmp_path / f"{name}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [
+                    str(CELERY), "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
+                    f"--hostname={name}-{os.getpid()}@%h",
+                    "--without-gossip", "--without-mingle", "--without-heartbeat",
+                    *(["--queues", queue] if queue else []),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        process.log_path = log_path
+        started.append(process)
+        deadline = time.monotonic() + WORKER_READY_TIMEOUT_S
+        while " ready." not in worker_log(process):
+            if process.poll() is not None:
+                pytest.fail(f"the worker exited with {process.returncode}:\n{worker_log(process)}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the worker was not ready after {WORKER_READY_TIMEOUT_S}s:\n{worker_log(process)}")
+            time.sleep(0.2)
+        return process
+
+    yield start
+
+    for process in started:
+        stop_process(process)
+
+
+def worker_log(process: subprocess.Popen) -> str:
+    return process.log_path.read_text(errors="replace")
+
+
+def stop_process(process: subprocess.Popen, grace_s: float = 15) -> None:
+    """TERM (Celery's warm shutdown), then KILL the whole process group if it lingers."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def wait_until(predicate, *, timeout_s: float, interval_s: float = 0.25, process=None):
+    """Polls `predicate` until it returns something truthy; fails on timeout, or at once when
+    `process` (a worker) has exited, with its log."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"the worker exited with {process.returncode}:\n{worker_log(process)}")
+        if time.monotonic() > deadline:
+            log = f"\nworker log:\n{worker_log(process)}" if process is not None else ""
+            pytest.fail(f"gave up after {timeout_s}s{log}")
+        time.sleep(interval_s)
