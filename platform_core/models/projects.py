@@ -65,6 +65,9 @@ class Project(models.Model):
     target_precision = models.FloatField(default=0.95, validators=unit_interval)
     suggestion_holdout_rate = models.FloatField(default=0.05, validators=unit_interval)
     hourly_rate = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    # A server speaking the Label Studio ML backend protocol, instead of or beside ours.
+    model_server_url = models.URLField(max_length=500, blank=True)
+    use_builtin_model = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
