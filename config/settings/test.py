@@ -16,3 +16,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 # Lets several test runs share one PostgreSQL server without dropping each other's database.
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME")}  # noqa: F405
+# pytest-django runs with DEBUG off; serve static files from the finders instead of a
+# collectstatic folder that tests never build.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
