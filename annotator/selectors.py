@@ -1,0 +1,128 @@
+"""Reads of the annotator app, scoped to the caller: another organization's ids are not found."""
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from annotator.models import Annotation
+from platform_core.models import Membership, Prediction, Project, Role, Task
+from platform_core.models.tasks import OPEN_STATUSES
+from platform_core.selectors import tasks_for_user
+
+# Besides its author, these roles may read an annotation (to review it, to manage the project).
+ANNOTATION_READER_ROLES = (Role.ADMIN, Role.MANAGER, Role.REVIEWER)
+# Projects this large get their task counts from the cache (see project_task_counts); smaller
+# ones are counted exactly on every call.
+TASK_COUNTS_CACHED_FROM = 50_000
+TASK_COUNTS_CACHE_SECONDS = 10
+
+
+def _get_or_404(queryset: QuerySet, pk, message: str):
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(message) from None
+
+
+def task_get_for_annotator(*, user, task_id, lock: bool = False) -> Task:
+    """A task of one of the caller's organizations, with its project; else Http404.
+
+    Every role labels, so membership is the whole check. With `lock`, the task's row (not the
+    project's) is locked: call inside a transaction.
+    """
+    tasks = tasks_for_user(user=user).select_related("project")
+    if lock:
+        tasks = tasks.select_for_update(of=("self",))
+    return _get_or_404(tasks, task_id, "No such task.")
+
+
+def latest_suggestion(*, task: Task) -> Prediction | None:
+    """The prediction shown as the suggestion: the newest one (as GET /api/v1/tasks/{id}/)."""
+    return Prediction.objects.filter(task=task).order_by("-created_at", "-id").first()
+
+
+def _annotations_in_callers_organizations(*, user, roles=None) -> QuerySet[Annotation]:
+    if user.is_superuser:
+        return Annotation.objects.all()
+    memberships = Membership.objects.filter(
+        user=user, organization=OuterRef("task__project__organization")
+    )
+    if roles is not None:
+        memberships = memberships.filter(role__in=roles)
+    return Annotation.objects.filter(Exists(memberships))
+
+
+def annotation_get_for_owner(*, user, annotation_id) -> Annotation:
+    """The caller's own annotation, while they are still a member of its organization.
+
+    Anyone else's is "not found": an annotator cannot tell another's ids from missing ones.
+    """
+    annotations = _annotations_in_callers_organizations(user=user).filter(annotator=user)
+    return _get_or_404(
+        annotations.select_related("task__project"), annotation_id, "No such annotation."
+    )
+
+
+def annotation_get_for_reader(*, user, annotation_id) -> Annotation:
+    """The annotation if the caller wrote it, or reviews or manages its organization."""
+    own = _annotations_in_callers_organizations(user=user).filter(annotator=user)
+    as_role = _annotations_in_callers_organizations(user=user, roles=ANNOTATION_READER_ROLES)
+    annotations = (own | as_role).select_related("task__project").prefetch_related("versions")
+    return _get_or_404(annotations, annotation_id, "No such annotation.")
+
+
+def queue_progress(*, user, project: Project) -> dict:
+    """The annotator's progress line: their annotations in the project since midnight UTC,
+    the tasks still open for labeling in the project, and all its tasks."""
+    # timezone.now() is in UTC (USE_TZ).
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    done_today = Annotation.objects.filter(
+        annotator=user, created_at__gte=midnight, task__project=project
+    ).count()
+    return {"done_today": done_today, **project_task_counts(project=project)}
+
+
+def project_task_counts(*, project: Project) -> dict:
+    """{"left": open tasks that still want annotations, "total": all tasks}, in one pass.
+
+    The pass reads every task of the project: ~15 ms for 50,000 tasks, ~300 ms for a million.
+    The labeling page asks after every submit, so on large projects the counts are kept for
+    a few seconds (per process, or shared if a shared cache is configured): twenty annotators
+    then cost a count every few seconds, not twenty.
+    """
+    key = f"annotator:task-counts:{project.pk}:{project.overlap}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = Task.objects.filter(project=project).aggregate(
+            total=Count("id"),
+            left=Count(
+                "id", filter=Q(status__in=OPEN_STATUSES, annotation_count__lt=project.overlap)
+            ),
+        )
+        if counts["total"] >= TASK_COUNTS_CACHED_FROM:
+            cache.set(key, counts, TASK_COUNTS_CACHE_SECONDS)
+    return {"left": counts["left"], "total": counts["total"]}
+
+
+def gold_accuracy(*, project: Project) -> list[dict]:
+    """Per annotator: gold tasks answered, answered correctly, and the share correct.
+
+    Only annotations that could be judged count (SFT answers are never judged, see
+    platform_core.results.gold_matches).
+    """
+    rows = (
+        Annotation.objects.filter(task__project=project, gold_correct__isnull=False)
+        .values("annotator_id", "annotator__username")
+        .annotate(answered=Count("id"), correct=Count("id", filter=Q(gold_correct=True)))
+        .order_by("annotator__username")
+    )
+    return [
+        {
+            "annotator": row["annotator_id"],
+            "username": row["annotator__username"],
+            "gold_answered": row["answered"],
+            "correct": row["correct"],
+            "accuracy": row["correct"] / row["answered"],
+        }
+        for row in rows
+    ]
