@@ -14,4 +14,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("projects/<int:project_id>/", views.project_detail, name="project-detail"),
     path("projects/<int:project_id>/import/", views.project_import, name="project-import"),
+    path("projects/<int:project_id>/label/", views.project_label, name="project-label"),
 ]

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from platform_core.imports.services import SUPPORTED_SUFFIXES
 from platform_core.label_config import COLOR_RE
@@ -28,6 +29,14 @@ DATASETS_SHOWN = 50
 # instead of depending on the API module's URL names.
 API_PROJECT_IMPORTS = "/api/v1/projects/{project_id}/imports/"
 API_IMPORT_JOB = "/api/v1/imports/{job_id}/"
+API_NEXT_TASK = "/api/v1/projects/{project_id}/next-task/"
+API_PROGRESS = "/api/v1/projects/{project_id}/progress/"
+# Filled in by the workspace script with a task's or an annotation's id.
+API_TASK_ANNOTATIONS = "/api/v1/tasks/{id}/annotations/"
+API_TASK_SKIP = "/api/v1/tasks/{id}/skip/"
+API_ANNOTATION = "/api/v1/annotations/{id}/"
+# Without a key or mouse event for this long the person counts as away: their active time stops.
+IDLE_AFTER_MS = 30_000
 
 
 def _status_counts(project_ids) -> dict[int, dict[str, int]]:
@@ -153,3 +162,31 @@ def project_import(request, project_id: int):
         },
     }
     return render(request, "annotator/project_import.html", context)
+
+
+@login_required
+def project_label(request, project_id: int):
+    """The labeling workspace: a shell that loops next task → label → submit, and loads the
+    task type's widget module (annotator/static/annotator/types/<task_type>.js)."""
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    context = {
+        "project": project,
+        "idle_seconds": IDLE_AFTER_MS // 1000,
+        # Reaches workspace.js through json_script, never pasted into a <script> block.
+        "workspace_config": {
+            "projectId": project.id,
+            "taskType": project.task_type,
+            "taskTypeLabel": project.get_task_type_display(),
+            "widgetUrl": static(f"annotator/types/{project.task_type}.js"),
+            "labelConfig": project.label_config if isinstance(project.label_config, dict) else {},
+            "idleAfterMs": IDLE_AFTER_MS,
+            "urls": {
+                "nextTask": API_NEXT_TASK.format(project_id=project.id),
+                "progress": API_PROGRESS.format(project_id=project.id),
+                "submit": API_TASK_ANNOTATIONS,
+                "skip": API_TASK_SKIP,
+                "annotation": API_ANNOTATION,
+            },
+        },
+    }
+    return render(request, "annotator/workspace.html", context)

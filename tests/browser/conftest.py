@@ -88,3 +88,20 @@ def screenshot(page):
         return path
 
     return save
+
+
+# ── Labeling workspace (tests/browser/test_label_*.py) ───────────────────────────────────────
+
+
+@pytest.fixture
+def open_workspace(page, login):
+    """open_workspace(user, project) -> signs in, opens the labeling page and waits until it has
+    a task on screen or says the queue is empty."""
+
+    def open_(user, project):
+        login(user)
+        page.goto(f"/projects/{project.id}/label/")
+        page.locator("#workspace[data-state=task], #workspace[data-state=done]").wait_for()
+        return page
+
+    return open_
