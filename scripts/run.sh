@@ -37,6 +37,9 @@ if [ "$has_org" = 0 ]; then
         rm -f "$logins_file"
         exit 1
     fi
+    # Records part of the generated truth as earlier human work, then queues train → pre-label;
+    # the worker started below does it once the imports are in.
+    "$BIN/python" manage.py seed_demo_labels
 fi
 
 # Each server gets its own process group (job control), so Ctrl-C reaches only this script,

@@ -166,6 +166,25 @@ IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=1000)
 ANNOTATOR_LOCK_SECONDS = env.int("ANNOTATOR_LOCK_SECONDS", default=600)
 
 # -----------------------------------------------------------------------------------------------
+# ML assist
+# -----------------------------------------------------------------------------------------------
+# A training job starts by itself after this many newly accepted labels in a project (0: never).
+ML_RETRAIN_EVERY = env.int("ML_RETRAIN_EVERY", default=50)
+
+# -----------------------------------------------------------------------------------------------
+# Model servers (Label Studio ML backend protocol): ml_assist.external
+# -----------------------------------------------------------------------------------------------
+# Connect and read timeout of each request; a slow /predict fails the job with a clear message.
+ML_SERVER_TIMEOUT_S = env.float("ML_SERVER_TIMEOUT_S", default=30.0)
+# Off: a project's URL must resolve to public addresses only, so nobody can point the worker at
+# the database, Redis or a cloud metadata endpoint. Turn on for servers on your own network.
+ML_SERVER_ALLOW_PRIVATE = env.bool("ML_SERVER_ALLOW_PRIVATE", default=False)
+# Where model servers reach this platform (e.g. https://annotate.example.com); empty: media
+# tasks are sent with their storage name only. Links are signed and expire after the max age.
+ML_MEDIA_BASE_URL = env.str("ML_MEDIA_BASE_URL", default="")
+ML_MEDIA_LINK_MAX_AGE_S = env.int("ML_MEDIA_LINK_MAX_AGE_S", default=3600)
+
+# -----------------------------------------------------------------------------------------------
 # Celery: https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # -----------------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -183,7 +202,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+    # Seconds before Redis hands an unacknowledged message (its worker died) to another worker.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 3600)
+    }
 # Jobs are rows with a status; nobody reads Celery results.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -1,0 +1,14 @@
+"""ml_assist's JSON API, mounted under /api/v1/ next to the platform's."""
+from django.urls import path
+
+from ml_assist.apis.jobs import MlJobDetailApi, ProjectPrelabelApi, ProjectTrainApi
+from ml_assist.apis.versions import ProjectModelsApi
+
+app_name = "ml_api"
+
+urlpatterns = [
+    path("projects/<int:project_id>/prelabel/", ProjectPrelabelApi.as_view(), name="prelabel"),
+    path("projects/<int:project_id>/train/", ProjectTrainApi.as_view(), name="train"),
+    path("projects/<int:project_id>/models/", ProjectModelsApi.as_view(), name="models"),
+    path("jobs/<int:job_id>/", MlJobDetailApi.as_view(), name="job-detail"),
+]

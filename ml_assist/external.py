@@ -1,0 +1,383 @@
+"""A client for model servers speaking the Label Studio ML backend protocol.
+
+    GET  /health   -> {"status": "UP", ...}
+    POST /setup    {"project": "<id>.<created ts>", "schema": "<View>…"} -> {"model_version": …}
+    POST /predict  {"tasks": [{"id", "data"}], "label_config": "<View>…", "project": …}
+                   -> {"results": [{"result": [regions], "score": 0.9, "model_version": …}]}
+                      (or the bare list; an item may also be a list of predictions for the task)
+
+Results become our shapes through platform_core.label_studio and are validated against the
+project like any other result. Every failure is a ModelServerError whose message a job can show
+as is. The URL must be http(s) and resolve to public addresses unless ML_SERVER_ALLOW_PRIVATE.
+"""
+import ipaddress
+import json
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+from xml.sax.saxutils import quoteattr
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from ml_assist.media_links import signed_media_url
+from platform_core.label_config import label_values
+from platform_core.label_studio import from_label_studio
+from platform_core.models import Project, Task
+from platform_core.results import validate_result
+
+TRIES = 3  # connection errors and 5xx: 3 tries, 0.5 s then 1 s apart
+BACKOFF_S = 0.5
+# 1,000 tasks with a few dozen boxes each is ~10 MB of JSON; beyond 64 MB something is wrong.
+MAX_ANSWER_BYTES = 64 * 1024**2
+SNIPPET = 200
+_sleep = time.sleep  # tests patch this
+
+
+class ModelServerError(Exception):
+    """The model server cannot be used; str(error) says why, in words for the job page."""
+
+
+@dataclass(frozen=True)
+class ExternalPrediction:
+    task_id: int
+    result: dict  # our shape, validated against the project
+    confidence: float | None  # the server's score when it is in 0..1
+    model_version: str  # the server's name for its model; "" when it gives none
+
+
+def display_url(url: str) -> str:
+    """The URL without credentials (user:password@), for messages."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+
+
+def model_server_url_check(url: str) -> None:
+    """ModelServerError unless `url` is http(s) and every address its host resolves to is public.
+
+    The check runs again before each request, so a DNS answer that changes is caught on the
+    next call (a rebinding between this lookup and the connection itself is not).
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        scheme = f"{parts.scheme}:" if parts.scheme else "no scheme"
+        raise ModelServerError(f"model server URL must be http:// or https://, not {scheme}")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ModelServerError(f"model server URL {display_url(url)!r} has a bad port") from None
+    if not parts.hostname:
+        raise ModelServerError(f"model server URL {display_url(url)!r} names no host")
+    if settings.ML_SERVER_ALLOW_PRIVATE:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ModelServerError(
+            f"model server at {display_url(url)} is down: cannot resolve {parts.hostname} ({exc})"
+        ) from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if _is_internal(address):
+            raise ModelServerError(
+                f"model server at {display_url(url)} resolves to {address}, a private, loopback "
+                "or link-local address: refused (ML_SERVER_ALLOW_PRIVATE allows it)"
+            )
+
+
+_INTERNAL = ("is_private", "is_loopback", "is_link_local", "is_reserved", "is_multicast",
+             "is_unspecified")
+
+
+def _is_internal(address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 is 127.0.0.1
+    if mapped is not None and _is_internal(mapped):
+        return True
+    # not is_global also catches what none of the flags name, e.g. 100.64.0.0/10 (CGNAT).
+    return any(getattr(address, flag) for flag in _INTERNAL) or not address.is_global
+
+
+class ModelServerClient:
+    """One model server; use it as a context manager (it holds a connection pool)."""
+
+    def __init__(self, url: str, *, timeout: float | None = None, tries: int = TRIES):
+        self.url = url.rstrip("/")
+        self.shown = display_url(self.url)
+        self.timeout = float(timeout if timeout is not None else settings.ML_SERVER_TIMEOUT_S)
+        self.tries = max(1, tries)
+        self.session = requests.Session()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.session.close()
+
+    def health(self) -> dict:
+        body = self._call("GET", "/health")
+        if not isinstance(body, dict) or body.get("status") != "UP":
+            raise ModelServerError(f"model server at {self.shown} is not up: {_snippet(body)}")
+        return body
+
+    def setup(self, *, project: Project) -> str:
+        """Tell the server the project's labels; returns the model version it will use."""
+        payload = {"project": project_ref(project), "schema": label_config_xml(project),
+                   "hostname": settings.ML_MEDIA_BASE_URL, "access_token": ""}
+        body = self._call("POST", "/setup", payload)
+        if not isinstance(body, dict):
+            raise self._garbage(f"/setup answered {_snippet(body)}, not an object")
+        return str(body.get("model_version") or "")
+
+    def predict(self, *, project: Project, tasks: list[Task]) -> list[ExternalPrediction]:
+        """Predictions for `tasks` (one batch) in our shapes; tasks the server left empty are
+        absent. ModelServerError if the answer does not fit, naming the task where it can."""
+        if not tasks:
+            return []
+        payload = {"tasks": [task_payload(task, project) for task in tasks],
+                   "label_config": label_config_xml(project), "project": project_ref(project)}
+        body = self._call("POST", "/predict", payload)
+        version = body.get("model_version") if isinstance(body, dict) else None
+        results = body.get("results") if isinstance(body, dict) else body
+        if not isinstance(results, list):
+            raise self._garbage(f"expected {{\"results\": [...]}}, got {_snippet(body)}")
+        if len(results) != len(tasks):
+            raise self._garbage(f"{len(results)} results for {len(tasks)} tasks")
+        predictions = []
+        for task, item in zip(tasks, results):
+            try:
+                prediction = _prediction(project, task, item, version)
+            except (ValueError, TypeError) as exc:
+                raise self._garbage(f"task {task.pk}: {exc}") from None
+            if prediction is not None:
+                predictions.append(prediction)
+        return predictions
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, payload: dict | None = None):
+        problem = ""
+        for attempt in range(self.tries):
+            if attempt:
+                _sleep(BACKOFF_S * 2 ** (attempt - 1))
+            model_server_url_check(self.url)
+            try:
+                response = self.session.request(
+                    method, self.url + path, json=payload, timeout=(self.timeout, self.timeout),
+                    allow_redirects=False, stream=True, headers={"Accept": "application/json"},
+                )
+            except requests.exceptions.ConnectTimeout:
+                problem = f"no connection within {self.timeout:g} s"
+                continue
+            except requests.exceptions.ReadTimeout:
+                raise ModelServerError(
+                    f"model server at {self.shown} did not answer {path} within {self.timeout:g} s"
+                ) from None
+            except requests.exceptions.RequestException as exc:
+                problem = _reason(exc)
+                continue
+            with response:
+                if response.status_code >= 500:
+                    problem = f"HTTP {response.status_code} on {path}"
+                    continue
+                body = self._read(response, path)
+            return self._decode(response, path, body)
+        raise ModelServerError(
+            f"model server at {self.shown} is down: {problem} (tried {self.tries} times)"
+        )
+
+    def _read(self, response, path: str) -> bytes:
+        deadline = time.monotonic() + self.timeout
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    raise self._garbage(f"{path} answered over {MAX_ANSWER_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise requests.exceptions.ReadTimeout()
+                chunks.append(chunk)
+        except requests.exceptions.RequestException:
+            raise ModelServerError(
+                f"model server at {self.shown} did not finish answering {path} "
+                f"within {self.timeout:g} s"
+            ) from None
+        return b"".join(chunks)
+
+    def _decode(self, response, path: str, body: bytes):
+        status = response.status_code
+        if 300 <= status < 400:
+            raise self._garbage(f"{path} redirected to {response.headers.get('Location')!r}")
+        if status >= 400:
+            text = body.decode("utf-8", "replace")
+            raise ModelServerError(
+                f"model server at {self.shown} refused {path}: HTTP {status}: {text[:SNIPPET]}"
+            )
+        try:
+            return json.loads(body)
+        except ValueError:
+            text = body.decode("utf-8", "replace")
+            raise self._garbage(f"{path} answered non-JSON: {text[:SNIPPET]!r}") from None
+
+    def _garbage(self, what: str) -> ModelServerError:
+        return ModelServerError(f"model server at {self.shown} answered garbage: {what}")
+
+
+def model_server_predict(*, project: Project, tasks: list[Task]) -> list[ExternalPrediction]:
+    """Predictions from the project's model server for one batch of its tasks."""
+    with ModelServerClient(project.model_server_url) as client:
+        return client.predict(project=project, tasks=tasks)
+
+
+def _reason(exc: Exception) -> str:
+    """"connection refused" rather than requests' 300-character pool message."""
+    text = str(exc)
+    return "connection refused" if "Connection refused" in text else type(exc).__name__
+
+
+def _snippet(value) -> str:
+    return json.dumps(value)[:SNIPPET]
+
+
+# -- payloads and results ----------------------------------------------------------------------
+
+
+def project_ref(project: Project) -> str:
+    """Label Studio's "<id>.<created timestamp>": backends split on the dot for the id."""
+    return f"{project.pk}.{int(project.created_at.timestamp())}"
+
+
+def task_payload(task: Task, project: Project) -> dict:
+    """A Label Studio task: our data, plus for media a link the server can fetch.
+
+    Without ML_MEDIA_BASE_URL the media key holds the storage name only, which serves servers
+    that share the media volume and nobody else.
+    """
+    data = dict(task.data) if isinstance(task.data, dict) else {}
+    if kind := project.media_kind:
+        data[kind] = signed_media_url(task) or task.media.name or data.get("file", "")
+    return {"id": task.pk, "data": data}
+
+
+_TEXT = '<Text name="text" value="$text"/>'
+_IMAGE = '<Image name="image" value="$image"/>'
+_AUDIO = '<Audio name="audio" value="$audio"/>'
+_PROMPT = '<Text name="prompt" value="$prompt"/>'
+_RESPONSES = ('<Text name="response_a" value="$response_a"/>'
+              '<Text name="response_b" value="$response_b"/>')
+_SFT = '<TextArea name="response" toName="prompt" editable="true" maxSubmissions="1"/>'
+_TRANSCRIPT = '<TextArea name="transcription" toName="audio" editable="true" maxSubmissions="1"/>'
+_REGION_TRANSCRIPT = ('<TextArea name="transcription" toName="audio" editable="true" '
+                      'perRegion="true"/>')
+
+
+def label_config_xml(project: Project) -> str:
+    """A Label Studio labeling config equivalent to our label_config for the project's type.
+
+    Tag types are what from_label_studio reads back (choices, labels, rectanglelabels,
+    textarea); names follow Label Studio's own templates.
+    """
+    config = project.label_config or {}
+    labels = label_values(config)
+    mode = "multiple" if config.get("multi_label") else "single"
+
+    def tags(outer: str, inner: str, to: str, values, extra: str = "") -> str:
+        items = "".join(f"<{inner} value={quoteattr(value)}/>" for value in values)
+        return f'<{outer} name="label" toName="{to}"{extra}>{items}</{outer}>'
+
+    def choices(to: str, values) -> str:
+        return tags("Choices", "Choice", to, values, f' choice="{mode}"')
+
+    task_type = project.task_type
+    if task_type == "text_classification":
+        body = _TEXT + choices("text", labels)
+    elif task_type == "text_spans":
+        body = tags("Labels", "Label", "text", labels) + _TEXT
+    elif task_type == "preference":
+        options = ["A", "B", "tie"] if config.get("allow_tie", True) else ["A", "B"]
+        body = _PROMPT + _RESPONSES + choices("prompt", options)
+    elif task_type == "sft":
+        body = _PROMPT + _SFT
+    elif task_type == "image_classification":
+        body = _IMAGE + choices("image", labels)
+    elif task_type == "image_boxes":
+        body = _IMAGE + tags("RectangleLabels", "Label", "image", labels)
+    elif task_type == "audio_classification":
+        body = _AUDIO + choices("audio", labels)
+    elif task_type == "audio_transcription":
+        # Speakers as region labels, each region with its text; no speakers: one transcript.
+        speakers = tags("Labels", "Label", "audio", labels).replace('"label"', '"speaker"', 1)
+        body = _AUDIO + (speakers + _REGION_TRANSCRIPT if labels else _TRANSCRIPT)
+    else:
+        raise ValueError(f"no Label Studio config for {task_type}")
+    return f"<View>{body}</View>"
+
+
+def _prediction(project, task, item, default_version) -> ExternalPrediction | None:
+    if isinstance(item, list):  # several predictions for one task: take the best scored
+        item = max((p for p in item if isinstance(p, dict)), key=_score_key, default=None)
+    if item is None:
+        return None
+    if not isinstance(item, dict):
+        raise ValueError(f"a prediction must be an object, got {_snippet(item)}")
+    regions = item.get("result")
+    if regions in (None, []):
+        return None  # the server has nothing to suggest for this task
+    if project.task_type == "audio_transcription":
+        result = _segments(regions, task)
+    else:
+        result = from_label_studio(project.task_type, regions)
+    try:
+        result = validate_result(project=project, task=task, result=result)
+    except ValidationError as exc:
+        messages = exc.message_dict.get("result", exc.messages)
+        raise ValueError(f"result does not fit the project: {'; '.join(messages[:3])}") from None
+    score = item.get("score")
+    confidence = float(score) if _is_unit(score) else _region_score(regions)
+    version = str(item.get("model_version") or default_version or "")[:100]
+    return ExternalPrediction(task.pk, result, confidence, version)
+
+
+def _segments(regions, task: Task) -> dict:
+    """Speaker regions with their per-region text (from_label_studio), plus textareas with their
+    own start and end, plus a transcript of the whole clip (a textarea without times) as one
+    segment over the clip's length."""
+    segments = from_label_studio("audio_transcription", regions)["segments"]
+    labelled = {r.get("id") for r in regions if r.get("type") == "labels"}
+    whole = []
+    for region in regions:
+        value = region.get("value")
+        if region.get("type") != "textarea" or region.get("id") in labelled:
+            continue
+        if not isinstance(value, dict):
+            raise ValueError("textarea region without a value")
+        text = value.get("text")
+        text = " ".join(map(str, text)) if isinstance(text, list) else str(text or "")
+        start, end = value.get("start"), value.get("end")
+        if _is_number(start) and _is_number(end):
+            segments.append({"start": float(start), "end": float(end), "text": text})
+        else:
+            whole.append(text)
+    if whole:
+        if not task.duration_s:
+            raise ValueError("a whole-clip transcript, but the task's duration is unknown")
+        segments.append({"start": 0.0, "end": float(task.duration_s), "text": " ".join(whole)})
+    return {"segments": sorted(segments, key=lambda s: s["start"])}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_unit(value) -> bool:
+    return _is_number(value) and 0.0 <= value <= 1.0
+
+
+def _score_key(prediction: dict) -> float:
+    return prediction.get("score") if _is_number(prediction.get("score")) else -1.0
+
+
+def _region_score(regions) -> float | None:
+    scores = [r["score"] for r in regions if isinstance(r, dict) and _is_unit(r.get("score"))]
+    return float(min(scores)) if scores else None

@@ -1,0 +1,314 @@
+"""Confidence routing: confident suggestions skip human labeling, a sample of them is reviewed.
+
+- `route_confident`: open, untouched tasks whose suggestion confidence is at or above the
+  project's `auto_accept_threshold` become `auto_accepted`; a random `review_sample_rate`
+  share of them is flagged for a spot-check (RoutingDecision.sampled_for_review).
+- `precision_estimate`: precision of auto-accepted labels on the reviewed spot-check sample,
+  with a 95% Wilson score interval. Only the random sample counts: labels reviewed for other
+  reasons (a complaint) are not a fair sample.
+- `threshold_adjust`: when the interval's lower bound is under `target_precision`, raise the
+  threshold and send the auto-accepted, unreviewed tasks now under it back to the queue.
+- `suggestion_holdout`: the stable share of tasks served without a suggestion.
+"""
+import hashlib
+import math
+import random
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from annotator.models import Annotation
+from ml_assist.priority import id_batch_size, in_batches
+from ml_assist.routing_models import RoutingDecision, RoutingVerdict
+from platform_core.models import Prediction, Project, Task, TaskStatus
+
+# z for a two-sided 95% interval.
+WILSON_Z_95 = 1.959963984540054
+# Below this many reviewed labels the threshold is left alone: with 10 reviews, all correct, the
+# lower bound is still 0.72, so acting earlier would push every threshold to 1.0 and stop the
+# auto-accepting that produces the next samples.
+MIN_REVIEWED_TO_ADJUST = 30
+# Raise by this much when no confidence in the sample certifies the target.
+THRESHOLD_STEP = 0.05
+ROUTABLE_STATUSES = (TaskStatus.NEW, TaskStatus.SUGGESTED)
+_HOLDOUT_SALT = b"suggestion-holdout"
+
+
+@dataclass
+class RoutingResult:
+    auto_accepted: list[int] = field(default_factory=list)
+    sampled_for_review: list[int] = field(default_factory=list)
+    # Confident, but taken, annotated, locked or routed before: left in the queue.
+    skipped: list[int] = field(default_factory=list)
+
+
+class PrecisionEstimate(NamedTuple):
+    precision: float | None
+    low: float
+    high: float
+    n: int
+
+
+def route_confident(
+    *,
+    project: Project,
+    task_confidences: dict[int, float],
+    rng=None,
+    model_version: str | None = None,
+) -> RoutingResult:
+    """Auto-accept the tasks whose confidence reaches the threshold; sample some for review.
+
+    `task_confidences` maps task id -> the suggestion's confidence in 0..1. `rng` is anything
+    with `.random()` (random.Random, numpy Generator); seed it for reproducible samples.
+    `model_version` names the predictions to link; None links each task's latest prediction.
+    Only tasks still new or suggested, unlocked, without annotations and never routed before
+    are taken; on PostgreSQL rows another transaction holds (a claim) are skipped, not waited on.
+    """
+    threshold = project.auto_accept_threshold
+    result = RoutingResult()
+    if threshold is None:
+        return result
+    confidences = {
+        int(task_id): float(confidence)
+        for task_id, confidence in task_confidences.items()
+        if confidence is not None
+    }
+    for task_id, confidence in confidences.items():
+        if not 0.0 <= confidence <= 1.0:  # NaN fails this too
+            raise ValueError(f"confidence of task {task_id} is {confidence}; must be in 0..1")
+    wanted = sorted(task_id for task_id, value in confidences.items() if value >= threshold)
+    rng = rng if rng is not None else random.Random()
+    rate = project.review_sample_rate
+    now = timezone.now()
+    with transaction.atomic():
+        for batch in in_batches(wanted, id_batch_size()):
+            ids = sorted(
+                _routable(project)
+                .filter(pk__in=batch)
+                .select_for_update(skip_locked=True)
+                .values_list("id", flat=True)
+            )
+            if not ids:
+                continue
+            Task.objects.filter(pk__in=ids).update(status=TaskStatus.AUTO_ACCEPTED, updated_at=now)
+            predictions = _prediction_ids(ids, model_version)
+            decisions = []
+            for task_id in ids:
+                sampled = rng.random() < rate
+                decisions.append(
+                    RoutingDecision(
+                        task_id=task_id,
+                        prediction_id=predictions.get(task_id),
+                        confidence=confidences[task_id],
+                        threshold=threshold,
+                        sampled_for_review=sampled,
+                    )
+                )
+                if sampled:
+                    result.sampled_for_review.append(task_id)
+            RoutingDecision.objects.bulk_create(decisions)
+            result.auto_accepted.extend(ids)
+    routed = set(result.auto_accepted)
+    result.skipped = [task_id for task_id in wanted if task_id not in routed]
+    return result
+
+
+def _routable(project: Project) -> QuerySet:
+    annotated = Annotation.objects.filter(task=OuterRef("pk"))
+    routed = RoutingDecision.objects.filter(task=OuterRef("pk"))
+    # Exists, not a LEFT JOIN: PostgreSQL refuses FOR UPDATE on the nullable side of one.
+    return Task.objects.filter(
+        project=project,
+        status__in=ROUTABLE_STATUSES,
+        annotation_count=0,
+        locked_by__isnull=True,
+    ).exclude(Exists(annotated)).exclude(Exists(routed))
+
+
+def _prediction_ids(task_ids: list[int], model_version: str | None) -> dict[int, int]:
+    predictions = Prediction.objects.filter(task_id__in=task_ids)
+    if model_version is not None:
+        predictions = predictions.filter(model_version=model_version)
+    latest: dict[int, int] = {}
+    rows = predictions.order_by("task_id", "-id").values_list("task_id", "id")
+    for task_id, prediction_id in rows:
+        latest.setdefault(task_id, prediction_id)
+    return latest
+
+
+# -- measuring ----------------------------------------------------------------------------------
+
+
+def wilson_interval(successes: int, n: int, *, z: float = WILSON_Z_95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion; (0, 1) when there is no observation."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    z2 = z * z
+    denominator = 1.0 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def reviewed_sample(*, project: Project, min_confidence: float = 0.0) -> QuerySet:
+    """Spot-checked routing decisions of `project` with a verdict, at or above a confidence."""
+    return RoutingDecision.objects.filter(
+        task__project=project,
+        sampled_for_review=True,
+        verdict__isnull=False,
+        confidence__gte=min_confidence,
+    )
+
+
+def precision_estimate(
+    *, project: Project, min_confidence: float | None = None
+) -> PrecisionEstimate:
+    """(precision, low, high, n) of auto-accepted labels on the reviewed spot-check sample.
+
+    By default only decisions at or above the current threshold count: the estimate is of what
+    the threshold in force lets through, so labels under an old, lower threshold do not keep
+    dragging it down after it was raised. Pass min_confidence=0.0 for every decision.
+    precision is None while nothing has been reviewed.
+    """
+    if min_confidence is None:
+        min_confidence = project.auto_accept_threshold or 0.0
+    counts = reviewed_sample(project=project, min_confidence=min_confidence).aggregate(
+        n=Count("id"), correct=Count("id", filter=Q(verdict=RoutingVerdict.CORRECT))
+    )
+    n, correct = counts["n"], counts["correct"]
+    low, high = wilson_interval(correct, n)
+    return PrecisionEstimate(correct / n if n else None, low, high, n)
+
+
+# -- acting on the measurement ------------------------------------------------------------------
+
+
+@transaction.atomic
+def threshold_adjust(*, project: Project) -> dict:
+    """Raise the threshold when the precision's lower bound is under target; return a summary.
+
+    The new threshold is the lowest confidence in the reviewed sample above which the sample's
+    lower bound meets the target, or else the old one + THRESHOLD_STEP (at most 1.0).
+    Auto-accepted tasks under the new threshold that nobody reviewed go back to the queue as
+    `suggested`, and their routing decisions are deleted (they may be routed again later).
+    The project row is locked for the duration, so two adjustments do not interleave.
+    """
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    old = locked.auto_accept_threshold
+    summary = {
+        "changed": False,
+        "old_threshold": old,
+        "new_threshold": old,
+        "target_precision": locked.target_precision,
+        "precision": None,
+        "low": 0.0,
+        "high": 1.0,
+        "n": 0,
+        "returned": 0,
+        "returned_task_ids": [],
+        "reason": "",
+    }
+    if old is None:
+        return {**summary, "reason": "confidence routing is off"}
+    estimate = precision_estimate(project=locked)
+    summary.update(estimate._asdict())
+    if estimate.n < MIN_REVIEWED_TO_ADJUST:
+        return {**summary, "reason": f"{estimate.n} reviewed; {MIN_REVIEWED_TO_ADJUST} needed"}
+    if estimate.low >= locked.target_precision:
+        return {**summary, "reason": "lower bound meets the target"}
+    new = _raised_threshold(locked, old)
+    if new <= old:
+        return {**summary, "reason": "threshold is already at its maximum"}
+    locked.auto_accept_threshold = new
+    locked.full_clean()
+    locked.save(update_fields=["auto_accept_threshold", "updated_at"])
+    project.auto_accept_threshold = new
+    returned = _return_to_queue(locked, new)
+    return {
+        **summary,
+        "changed": True,
+        "new_threshold": new,
+        "returned": len(returned),
+        "returned_task_ids": returned,
+        "reason": "lower bound under the target",
+    }
+
+
+def _raised_threshold(project: Project, old: float) -> float:
+    rows = sorted(
+        reviewed_sample(project=project, min_confidence=old).values_list("confidence", "verdict")
+    )
+    # Walk the sample from the top down, counting what a threshold at each confidence keeps.
+    n = correct = 0
+    best = None
+    for index in range(len(rows) - 1, -1, -1):
+        confidence, verdict = rows[index]
+        n += 1
+        correct += verdict == RoutingVerdict.CORRECT
+        if index > 0 and rows[index - 1][0] == confidence:
+            continue  # a threshold keeps all equal confidences or none
+        if confidence > old and wilson_interval(correct, n)[0] >= project.target_precision:
+            best = confidence
+    if best is not None:
+        return best
+    return min(1.0, round(old + THRESHOLD_STEP, 6))
+
+
+def _return_to_queue(project: Project, threshold: float) -> list[int]:
+    task_ids = list(
+        RoutingDecision.objects.filter(
+            task__project=project,
+            task__status=TaskStatus.AUTO_ACCEPTED,
+            confidence__lt=threshold,
+            verdict__isnull=True,
+        )
+        .order_by("task_id")
+        .values_list("task_id", flat=True)
+    )
+    now = timezone.now()
+    for batch in in_batches(task_ids, id_batch_size()):
+        Task.objects.filter(pk__in=batch, status=TaskStatus.AUTO_ACCEPTED).update(
+            status=TaskStatus.SUGGESTED, updated_at=now
+        )
+        RoutingDecision.objects.filter(task_id__in=batch).delete()
+    return task_ids
+
+
+# -- reviewing and holding out ------------------------------------------------------------------
+
+
+def review_sample_pending(*, project: Project) -> QuerySet:
+    """Sampled decisions of `project` awaiting a spot-check, oldest first."""
+    return RoutingDecision.objects.filter(
+        task__project=project, sampled_for_review=True, verdict__isnull=True
+    ).order_by("id")
+
+
+def routing_review_record(*, decision: RoutingDecision, verdict: str, reviewer) -> RoutingDecision:
+    """Record a spot-check verdict ("correct" / "incorrect") on an auto-accepted label.
+
+    Only the verdict: what happens to the task (kept, corrected, relabeled) is the review
+    service's decision. Precondition: the reviewer may review in the task's project.
+    """
+    decision.verdict = verdict
+    decision.reviewed_by = reviewer
+    decision.reviewed_at = timezone.now()
+    decision.full_clean()
+    decision.save(update_fields=["verdict", "reviewed_by", "reviewed_at"])
+    return decision
+
+
+def suggestion_holdout(task_id: int, rate: float) -> bool:
+    """True for a stable `rate` share of tasks: serve these without a suggestion.
+
+    A keyed hash of the id, not a random draw, so the same task is held out on every request
+    and in every process, and the held-out set is independent of the random queue order.
+    """
+    if rate <= 0.0:
+        return False
+    digest = hashlib.blake2b(str(task_id).encode(), digest_size=8, key=_HOLDOUT_SALT).digest()
+    return int.from_bytes(digest, "big") / 2**64 < rate

@@ -1,0 +1,121 @@
+"""ML job rows: created by the web process (or a signal), run by the worker, polled by pages."""
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ml_assist.models import OPEN_JOB_STATUSES, MlJob, MlJobKind, MlJobStatus
+from ml_assist.selectors import accepted_label_count
+from platform_core.models import Project, Task
+
+# Ids checked per query (SQLite caps the parameters of a statement).
+ID_CHUNK = 5000
+
+
+class TrainingAlreadyRunning(Exception):
+    """The project has a training job queued or running; at most one at a time."""
+
+    def __init__(self, job: MlJob | None = None):
+        self.job = job
+        where = f" (job {job.pk})" if job is not None else ""
+        state = job.status if job is not None else "queued or running"
+        super().__init__(f"A training job for this project is already {state}{where}.")
+
+
+def open_training_job(*, project: Project) -> MlJob | None:
+    return MlJob.objects.filter(
+        project=project, kind=MlJobKind.TRAIN, status__in=OPEN_JOB_STATUSES
+    ).first()
+
+
+@transaction.atomic
+def ml_job_create(
+    *, project: Project, kind: str, user=None, params: dict | None = None, enqueue: bool = True
+) -> MlJob:
+    """A queued job row, sent to the worker once the transaction commits.
+
+    TrainingAlreadyRunning for a second training while one is queued or running: checked here
+    for the message, and enforced by the conditional unique constraint for racing callers.
+    `enqueue=False` leaves the job to the caller (tests, a real-worker test's own queue).
+    """
+    params = dict(params or {})
+    if kind == MlJobKind.TRAIN:
+        running = open_training_job(project=project)
+        if running is not None:
+            raise TrainingAlreadyRunning(running)
+        # Where the next automatic retraining counts from (services.retrain).
+        params.setdefault("labels", accepted_label_count(project=project))
+    if params.get("task_ids"):
+        params["task_ids"] = _project_task_ids(project, params["task_ids"])
+    job = MlJob(project=project, kind=kind, created_by=user, params=params)
+    job.full_clean(exclude=["project", "created_by", "model_version"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            job.save()
+    except IntegrityError:
+        raise TrainingAlreadyRunning(open_training_job(project=project)) from None
+    if enqueue:
+        transaction.on_commit(partial(_task_for(kind).delay, job.pk))
+    return job
+
+
+def _project_task_ids(project: Project, task_ids) -> list[int]:
+    """The ids, deduplicated and sorted; ValidationError naming those that are not tasks of the
+    project (another organization's ids read exactly like ids that do not exist)."""
+    wanted = sorted({int(i) for i in task_ids})
+    found: set[int] = set()
+    for start in range(0, len(wanted), ID_CHUNK):
+        chunk = wanted[start : start + ID_CHUNK]
+        found.update(Task.objects.filter(project=project, pk__in=chunk).values_list("id", flat=True))
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" …" if len(missing) > 10 else "")
+        raise ValidationError({"task_ids": [f"{len(missing)} ids are not tasks of this project: {shown}"]})
+    return wanted
+
+
+def _task_for(kind: str):
+    # Imported here: ml_assist.tasks imports the services.
+    from ml_assist import tasks
+
+    return {MlJobKind.PRELABEL: tasks.prelabel_task, MlJobKind.TRAIN: tasks.train_task}[kind]
+
+
+def job_start(*, job_id: int, kind: str) -> MlJob | None:
+    """Mark the job running and return it; None when it finished already (a redelivered
+    message is then a no-op). A job found running was interrupted (its worker died): it is
+    taken up again, and the services make that safe."""
+    with transaction.atomic():
+        job = (
+            MlJob.objects.select_for_update(of=("self",))
+            .select_related("project", "model_version")
+            .get(pk=job_id, kind=kind)
+        )
+        if job.is_finished:
+            return None
+        job.status = MlJobStatus.RUNNING
+        job.started_at = job.started_at or timezone.now()
+        job.save(update_fields=["status", "started_at"])
+    return job
+
+
+def job_finish(*, job: MlJob, status: str, message: str = "", **fields) -> MlJob:
+    job.status, job.message, job.finished_at = status, message[:5000], timezone.now()
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.save(update_fields=["status", "message", "finished_at", *fields])
+    return job
+
+
+def job_progress(*, job: MlJob, done: int = 0, total: int | None = None) -> None:
+    """Add `done` (and set `total`) in one UPDATE; call inside the batch's transaction so the
+    count never runs ahead of what was committed."""
+    changes = {"done": F("done") + done}
+    if total is not None:
+        changes["total"] = total
+    MlJob.objects.filter(pk=job.pk).update(**changes)
+    job.done += done
+    if total is not None:
+        job.total = total

@@ -1,0 +1,58 @@
+"""The model page of a project: versions and their measured quality, confidence routing, and
+buttons (managers and admins) that queue pre-labeling or training through the JSON API."""
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from ml_assist.selectors import models_overview, recent_jobs
+from platform_core.models.organizations import MANAGING_ROLES
+from platform_core.selectors import project_get_for_user, role_in_organization
+
+RECENT_JOBS_SHOWN = 10
+# Figures of `metrics` that are counts or bookkeeping, not quality: shown in their own columns.
+NOT_QUALITY = {"n", "held_out", "train_seconds", "ece", "mean_confidence"}
+POLL_INTERVAL_MS = 1000
+# The API's paths are part of its published contract (DESIGN.md); the page builds them.
+API_PRELABEL = "/api/v1/projects/{project_id}/prelabel/"
+API_TRAIN = "/api/v1/projects/{project_id}/train/"
+API_JOB = "/api/v1/jobs/{id}/"
+
+
+@login_required
+def project_models(request, project_id: int):
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    role = role_in_organization(user=request.user, organization_id=project.organization_id)
+    overview = models_overview(project=project)
+    jobs = recent_jobs(project=project, limit=RECENT_JOBS_SHOWN)
+    running = next((job for job in jobs if not job.is_finished), None)
+    context = {
+        "project": project,
+        "overview": overview,
+        "versions": [_version_row(version) for version in overview["versions"]],
+        "routing": overview["routing"],
+        "jobs": jobs,
+        "can_manage": role in MANAGING_ROLES,
+        # Reaches models.js through json_script, never pasted into a <script> block.
+        "models_config": {
+            "prelabelUrl": API_PRELABEL.format(project_id=project.id),
+            "trainUrl": API_TRAIN.format(project_id=project.id),
+            "jobUrl": API_JOB,
+            "runningJobId": running.pk if running else None,
+            "pollIntervalMs": POLL_INTERVAL_MS,
+        },
+    }
+    return render(request, "ml_assist/models.html", context)
+
+
+def _version_row(version) -> dict:
+    metrics = version.metrics if isinstance(version.metrics, dict) else {}
+    others = [
+        f"{name.replace('_', ' ')} {value:.3f}"
+        for name, value in sorted(metrics.items())
+        if name not in NOT_QUALITY and name != version.primary_metric and isinstance(value, int | float)
+    ]
+    return {
+        "version": version,
+        "score": version.score,
+        "held_out": int(metrics.get("held_out") or 0),
+        "others": " · ".join(others),
+    }

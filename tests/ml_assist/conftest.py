@@ -1,0 +1,137 @@
+"""Fixtures of the ml_assist tests: demo-generated projects and labels, and a real worker.
+
+The worker fixtures reuse tests/platform_core/conftest.py's (imported here so pytest registers
+them for this folder too) and add what a kill-and-restart test needs: a Redis database and a
+queue of the test's own, and a short visibility timeout so a killed worker's message comes back.
+"""
+import os
+import uuid
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+import redis
+from celery import Celery
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from annotator.models import Annotation, AnnotationStatus
+from platform_core.demo import make_text_classification
+from platform_core.demo.projects import DEMO_PROJECTS
+from platform_core.imports.records import data_record
+from platform_core.imports.writer import TaskWriter
+from platform_core.models import Dataset, Project, Task, TaskStatus
+from tests.factories import ProjectFactory, UserFactory
+from tests.platform_core.conftest import child_env, start_worker  # noqa: F401 (fixtures)
+
+REDIS_TEST_DB = 13  # tests/platform_core uses 14
+DEMO_CONFIGS = {spec.task_type: spec.label_config for spec in DEMO_PROJECTS}
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+
+def load_tasks(project: Project, rows: list[dict]) -> list[int]:
+    """Tasks for `rows` (task data) through the import writer; their ids in row order."""
+    dataset = Dataset.objects.create(project=project, name="test rows")
+    writer = TaskWriter(project=project, dataset=dataset)
+    for number, data in enumerate(rows):
+        writer.add(data_record(number, data))
+    writer.flush()
+    return list(Task.objects.filter(dataset=dataset).order_by("id").values_list("id", flat=True))
+
+
+def accept(task_ids, results, *, user=None, status=AnnotationStatus.ACCEPTED) -> None:
+    """Accepted (or other-status) annotations for the tasks, written in bulk (no signals)."""
+    user = user or UserFactory()
+    Annotation.objects.bulk_create(
+        [
+            Annotation(task_id=t, annotator=user, result=r, lead_time_s=5.0, status=status)
+            for t, r in zip(task_ids, results, strict=True)
+        ]
+    )
+    Task.objects.filter(pk__in=list(task_ids)).update(
+        status=TaskStatus.ACCEPTED if status == AnnotationStatus.ACCEPTED else TaskStatus.SUBMITTED,
+        annotation_count=1,
+    )
+
+
+def demo_project(organization, task_type: str = "text_classification", **fields) -> Project:
+    return ProjectFactory(
+        organization=organization, task_type=task_type, label_config=DEMO_CONFIGS[task_type], **fields
+    )
+
+
+@pytest.fixture
+def text_project(org):
+    return demo_project(org)
+
+
+@pytest.fixture
+def labeled_text_project(text_project):
+    """A sentiment project: 300 generated reviews, the first 200 with accepted labels.
+    Returns (project, ids of the 100 unlabeled tasks)."""
+    items = make_text_classification(300, 7)
+    ids = load_tasks(text_project, [item.data for item in items])
+    accept(ids[:200], [item.result for item in items[:200]])
+    return text_project, ids[200:]
+
+
+# -- a real worker through Redis ----------------------------------------------------------------
+
+
+def redis_test_url() -> str:
+    base = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    return urlunsplit(base._replace(path=f"/{REDIS_TEST_DB}"))
+
+
+def test_database_url() -> str:
+    """The database pytest-django made for this run, as a URL for the worker's settings."""
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{auth}@{host}/{quote(db['NAME'], safe='')}"
+
+
+@pytest.fixture
+def ml_queue():
+    name = f"test-ml-{uuid.uuid4().hex[:12]}"
+    yield name
+    client = redis.Redis.from_url(redis_test_url())
+    client.delete(
+        name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}", "unacked", "unacked_index"
+    )
+    client.close()
+
+
+@pytest.fixture
+def ml_send(ml_queue):
+    """ml_send(task_name, *args) -> the message, on the test's queue of the test Redis."""
+    sender = Celery("ml-test-sender", broker=redis_test_url(), set_as_current=False)
+    yield lambda name, *args: sender.send_task(name, args=list(args), queue=ml_queue)
+    sender.close()
+
+
+@pytest.fixture
+def ml_worker_env(transactional_db, child_env, settings):  # noqa: F811
+    """worker_env(**extra) -> the environment of a worker on the test database and Redis."""
+    assert connection.vendor == "postgresql", "the worker tests need the PostgreSQL test database"
+
+    def make(**extra: str) -> dict:
+        return child_env(
+            DATABASE_URL=test_database_url(),
+            CELERY_BROKER_URL=redis_test_url(),
+            REDIS_URL=redis_test_url(),
+            MEDIA_ROOT=settings.MEDIA_ROOT,
+            VAR_DIR=str(settings.MEDIA_ROOT) + "-var",
+            SECRET_KEY=settings.SECRET_KEY,
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def annotator_user(db):
+    return get_user_model().objects.create_user("ml-test-annotator", password="x")
