@@ -5,15 +5,14 @@ task id signed with SECRET_KEY and a timestamp (django.core.signing.TimestampSig
 holds the link may read that one file until ML_MEDIA_LINK_MAX_AGE_S have passed, and nothing
 else. A bad, expired or unknown token is the same 404 as a missing file.
 """
-from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core import signing
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from platform_core.media import safe_content_type
+from platform_core.media import media_response
 from platform_core.models import Task
 
 _SALT = "ml_assist.media_links"
@@ -48,20 +47,9 @@ def signed_media_url(task: Task) -> str | None:
 def signed_media_view(request, token: str):
     task_id = media_token_task_id(token)
     task = Task.objects.filter(pk=task_id).first() if task_id is not None else None
-    if task is None or not task.media:
+    if task is None:
         raise Http404("No such media.")
-    try:
-        stream = task.media.storage.open(task.media.name, "rb")
-    except OSError:
-        raise Http404("No such media.") from None
-    response = FileResponse(
-        stream,
-        content_type=safe_content_type(task.media_type),
-        filename=PurePosixPath(task.media.name).name,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
     # The link is a capability: no cache anywhere may keep the file after it expires.
-    response["Cache-Control"] = "no-store"
+    response = media_response(task, cache_control="no-store")
     response["Referrer-Policy"] = "no-referrer"
     return response

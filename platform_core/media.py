@@ -61,19 +61,25 @@ class TaskMediaView(ApiView):
         if not request.user.is_authenticated:
             raise Http404("No such media.")
         task = task_get_for_user(user=request.user, task_id=task_id)
-        if not task.media:
-            raise Http404("No such media.")
-        try:
-            stream = task.media.storage.open(task.media.name, "rb")
-        except (FileNotFoundError, OSError):
-            raise Http404("No such media.") from None
-        response = FileResponse(
-            stream,
-            content_type=safe_content_type(task.media_type),
-            filename=PurePosixPath(task.media.name).name,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "sandbox"
         # Private data: shared caches must not keep it.
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return media_response(task, cache_control="private, max-age=3600")
+
+
+def media_response(task, *, cache_control: str) -> FileResponse:
+    """The task's stored file with the headers that keep it inert on our origin: never HTML,
+    never sniffed, sandboxed if opened directly. Http404 when there is no file."""
+    if not task.media:
+        raise Http404("No such media.")
+    try:
+        stream = task.media.storage.open(task.media.name, "rb")
+    except OSError:
+        raise Http404("No such media.") from None
+    response = FileResponse(
+        stream,
+        content_type=safe_content_type(task.media_type),
+        filename=PurePosixPath(task.media.name).name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = cache_control
+    return response

@@ -3,7 +3,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from platform_core.models import Role
-from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
+from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory
+from tests.workers import child_environment, stop_process, worker_starter
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +49,19 @@ def api_client():
         return client
 
     return make
+
+
+@pytest.fixture
+def child_env():
+    """child_env(**settings) -> an environment for a manage.py / celery child process."""
+    return child_environment
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """start_worker(env, name, queue=None) -> a ready `celery -A config worker` process,
+    stopped (warm, then killed) at teardown."""
+    started: list = []
+    yield worker_starter(tmp_path, started)
+    for process in started:
+        stop_process(process)

@@ -6,7 +6,6 @@ zip bomb is refused up front. Members are stored under a name made from their co
 never from their path; a path that would escape the media folder is refused all the same.
 """
 import hashlib
-import shutil
 import stat
 import tempfile
 import zipfile

@@ -1,12 +1,9 @@
 """Fixtures of the ml_assist tests: demo-generated projects and labels, and a real worker.
 
-The worker fixtures reuse tests/platform_core/conftest.py's (imported here so pytest registers
-them for this folder too) and add what a kill-and-restart test needs: a Redis database and a
+The worker fixtures build on tests/conftest.py's and add what a kill-and-restart test needs: a Redis database and a
 queue of the test's own, and a short visibility timeout so a killed worker's message comes back.
 """
-import os
 import uuid
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -21,7 +18,8 @@ from platform_core.imports.records import data_record
 from platform_core.imports.writer import TaskWriter
 from platform_core.models import Dataset, Project, Task, TaskStatus
 from tests.factories import ProjectFactory, UserFactory
-from tests.platform_core.conftest import child_env, start_worker  # noqa: F401 (fixtures)
+from tests.workers import redis_test_url as redis_url_for_db
+from tests.workers import worker_database_url
 
 REDIS_TEST_DB = 13  # tests/platform_core uses 14
 DEMO_CONFIGS = {spec.task_type: spec.label_config for spec in DEMO_PROJECTS}
@@ -80,18 +78,7 @@ def labeled_text_project(text_project):
 
 
 def redis_test_url() -> str:
-    base = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
-    return urlunsplit(base._replace(path=f"/{REDIS_TEST_DB}"))
-
-
-def test_database_url() -> str:
-    """The database pytest-django made for this run, as a URL for the worker's settings."""
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{auth}@{host}/{quote(db['NAME'], safe='')}"
+    return redis_url_for_db(REDIS_TEST_DB)
 
 
 @pytest.fixture
@@ -114,13 +101,13 @@ def ml_send(ml_queue):
 
 
 @pytest.fixture
-def ml_worker_env(transactional_db, child_env, settings):  # noqa: F811
+def ml_worker_env(transactional_db, child_env, settings):
     """worker_env(**extra) -> the environment of a worker on the test database and Redis."""
     assert connection.vendor == "postgresql", "the worker tests need the PostgreSQL test database"
 
     def make(**extra: str) -> dict:
         return child_env(
-            DATABASE_URL=test_database_url(),
+            DATABASE_URL=worker_database_url(),
             CELERY_BROKER_URL=redis_test_url(),
             REDIS_URL=redis_test_url(),
             MEDIA_ROOT=settings.MEDIA_ROOT,

@@ -13,7 +13,7 @@ from ml_assist.services import ml_job_create, model_train
 from platform_core.demo import make_text_classification
 from platform_core.models import Prediction
 from tests.ml_assist.conftest import accept, load_tasks
-from tests.platform_core.conftest import wait_until, worker_log
+from tests.workers import wait_until, worker_log
 
 pytestmark = pytest.mark.worker
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.platform_core.conftest import ROOT, child_environment, wait_until, worker_log
+from tests.workers import ROOT, child_environment, wait_until, worker_log
 
 JOB_TIMEOUT_S = 60
 

@@ -1,7 +1,5 @@
 """End to end through Redis: a job queued on the broker is run by a separate worker process."""
-import os
 import uuid
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -10,7 +8,7 @@ from django.db import connection
 
 from platform_core.imports.services import import_job_create
 from platform_core.models import ImportJob, ImportStatus, Task
-from tests.platform_core.conftest import wait_until, worker_log
+from tests.workers import redis_test_url, wait_until, worker_database_url, worker_log
 
 # A Redis database kept for tests and a queue of the test's own: neither leftover messages nor
 # another test run on the same server (several may share it) reach this worker.
@@ -20,24 +18,9 @@ JOB_TIMEOUT_S = 60
 pytestmark = pytest.mark.worker
 
 
-def _redis_url() -> str:
-    base = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
-    return urlunsplit(base._replace(path=f"/{REDIS_TEST_DB}"))
-
-
-def _test_database_url() -> str:
-    """The database pytest-django made for this run, as a URL for the worker's settings."""
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{auth}@{host}/{quote(db['NAME'], safe='')}"
-
-
 @pytest.fixture
 def broker_url():
-    return _redis_url()
+    return redis_test_url(REDIS_TEST_DB)
 
 
 @pytest.fixture
@@ -61,7 +44,7 @@ def send(broker_url, queue):
 def redis_worker(transactional_db, broker_url, queue, child_env, start_worker, settings):
     assert connection.vendor == "postgresql", "the worker test needs the PostgreSQL test database"
     env = child_env(
-        DATABASE_URL=_test_database_url(),
+        DATABASE_URL=worker_database_url(),
         CELERY_BROKER_URL=broker_url,
         REDIS_URL=broker_url,
         # The job's file is stored by this process; the worker reads it from the same folder.

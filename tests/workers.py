@@ -1,14 +1,19 @@
-"""Fixtures for the end-to-end tests that start a real Celery worker process."""
+"""Helpers for the end-to-end tests that start real Celery worker processes.
+
+The fixtures built on these (`child_env`, `start_worker`) live in tests/conftest.py.
+"""
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
+from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CELERY = Path(sys.executable).with_name("celery")
 # What config.settings reads. The test process has its own values (config.settings.test sets
 # some of them in os.environ), so a child process starts without them and gets them explicitly.
@@ -38,18 +43,25 @@ def child_environment(**overrides: str) -> dict:
     return env
 
 
-@pytest.fixture
-def child_env():
-    """child_env(**settings) -> see child_environment."""
-    return child_environment
+def redis_test_url(db: int) -> str:
+    """The Redis server of REDIS_URL, on a database number kept for one group of tests."""
+    base = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    return urlunsplit(base._replace(path=f"/{db}"))
 
 
-@pytest.fixture
-def start_worker(tmp_path):
-    """start_worker(env, name, queue=None) -> a running `celery -A config worker` process (solo
-    pool, consuming only `queue` when given), ready to consume; its output goes to `.log_path`.
-    Stopped (warm, then killed) at teardown."""
-    started: list[subprocess.Popen] = []
+def worker_database_url() -> str:
+    """The database pytest-django made for this run, as a URL for a worker's settings."""
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{auth}@{host}/{quote(db['NAME'], safe='')}"
+
+
+def worker_starter(tmp_path, started: list):
+    """start(env, name, queue=None) -> a running `celery -A config worker` process (solo pool,
+    consuming only `queue` when given), ready to consume; its output goes to `.log_path`."""
 
     def start(env: dict, name: str = "worker", queue: str | None = None) -> subprocess.Popen:
         log_path = tmp_path / f"{name}.log"
@@ -78,10 +90,7 @@ def start_worker(tmp_path):
             time.sleep(0.2)
         return process
 
-    yield start
-
-    for process in started:
-        stop_process(process)
+    return start
 
 
 def worker_log(process: subprocess.Popen) -> str:
