@@ -5,6 +5,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from annotator.models import Annotation
+from platform_core.holdout import suggestion_holdout
 from platform_core.models import Membership, Prediction, Project, Role, Task
 from platform_core.models.tasks import OPEN_STATUSES
 from platform_core.selectors import tasks_for_user
@@ -34,6 +35,14 @@ def task_get_for_annotator(*, user, task_id, lock: bool = False) -> Task:
     if lock:
         tasks = tasks.select_for_update(of=("self",))
     return _get_or_404(tasks, task_id, "No such task.")
+
+
+def suggestion_for_annotator(*, task: Task, project) -> Prediction | None:
+    """The suggestion to prefill, or None for the held-out share of tasks: their labeling time
+    without help is what the metrics compare suggestions against."""
+    if suggestion_holdout(task.pk, project.suggestion_holdout_rate):
+        return None
+    return latest_suggestion(task=task)
 
 
 def latest_suggestion(*, task: Task) -> Prediction | None:

@@ -10,7 +10,6 @@
   threshold and send the auto-accepted, unreviewed tasks now under it back to the queue.
 - `suggestion_holdout`: the stable share of tasks served without a suggestion.
 """
-import hashlib
 import math
 import random
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from django.utils import timezone
 from annotator.models import Annotation
 from ml_assist.priority import id_batch_size, in_batches
 from ml_assist.routing_models import RoutingDecision, RoutingVerdict
+from platform_core.holdout import suggestion_holdout  # noqa: F401 (part of routing's API)
 from platform_core.models import Prediction, Project, Task, TaskStatus
 
 # z for a two-sided 95% interval.
@@ -34,7 +34,6 @@ MIN_REVIEWED_TO_ADJUST = 30
 # Raise by this much when no confidence in the sample certifies the target.
 THRESHOLD_STEP = 0.05
 ROUTABLE_STATUSES = (TaskStatus.NEW, TaskStatus.SUGGESTED)
-_HOLDOUT_SALT = b"suggestion-holdout"
 
 
 @dataclass
@@ -300,15 +299,3 @@ def routing_review_record(*, decision: RoutingDecision, verdict: str, reviewer) 
     decision.full_clean()
     decision.save(update_fields=["verdict", "reviewed_by", "reviewed_at"])
     return decision
-
-
-def suggestion_holdout(task_id: int, rate: float) -> bool:
-    """True for a stable `rate` share of tasks: serve these without a suggestion.
-
-    A keyed hash of the id, not a random draw, so the same task is held out on every request
-    and in every process, and the held-out set is independent of the random queue order.
-    """
-    if rate <= 0.0:
-        return False
-    digest = hashlib.blake2b(str(task_id).encode(), digest_size=8, key=_HOLDOUT_SALT).digest()
-    return int.from_bytes(digest, "big") / 2**64 < rate

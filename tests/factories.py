@@ -62,3 +62,5 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Project {n}")
     task_type = TaskType.TEXT_CLASSIFICATION
     label_config = factory.LazyAttribute(lambda o: LABEL_CONFIGS[o.task_type])
+    # Tests that look for a suggestion must see it; the held-out share is tested on its own.
+    suggestion_holdout_rate = 0.0

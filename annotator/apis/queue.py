@@ -13,7 +13,7 @@ from annotator.apis.serializers import (
     QueueTaskOutputSerializer,
     SkipInputSerializer,
 )
-from annotator.selectors import gold_accuracy, latest_suggestion, queue_progress
+from annotator.selectors import gold_accuracy, queue_progress, suggestion_for_annotator
 from annotator.services import task_claim_next, task_release, task_skip
 from platform_core.apis.common import ApiView, reject_unknown_query_params
 from platform_core.apis.permissions import IsProjectManager
@@ -35,7 +35,10 @@ class NextTaskApi(ApiView):
         task = task_claim_next(project=project, user=request.user)
         if task is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        context = {"request": request, "suggestion": latest_suggestion(task=task)}
+        context = {
+            "request": request,
+            "suggestion": suggestion_for_annotator(task=task, project=project),
+        }
         return Response(QueueTaskOutputSerializer(task, context=context).data)
 
 

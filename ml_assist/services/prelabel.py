@@ -24,7 +24,8 @@ from django.db import connection, transaction
 from ml_assist.artifacts import ArtifactRefused
 from ml_assist.models import MlJob, MlJobKind, MlJobStatus
 from ml_assist.priority import priorities_apply
-from ml_assist.routing import route_confident, suggestion_holdout, threshold_adjust
+from ml_assist.routing import route_confident, threshold_adjust
+from platform_core.holdout import suggestion_holdout
 from ml_assist.services import writes
 from ml_assist.services.jobs import job_finish, job_progress, job_start
 from ml_assist.services.sources import Source, SourceUnavailable, prelabel_sources

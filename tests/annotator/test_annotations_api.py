@@ -300,3 +300,29 @@ def test_a_large_projects_task_counts_are_kept_for_a_few_seconds(
 def _label_next(project, user):
     task = task_claim_next(project=project, user=user)
     annotation_submit(task_id=task.id, user=user, result=POSITIVE, lead_time_s=1.0)
+
+
+# --- the suggestion holdout ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("rate", "shown"), [(0.0, True), (1.0, False)])
+def test_next_task_hides_the_suggestion_for_the_held_out_share(
+    project, annotator, api_client, rate, shown
+):
+    project.suggestion_holdout_rate = rate
+    project.save()
+    prediction = PredictionFactory(task=TaskFactory(project=project), result=POSITIVE)
+
+    response = api_client(annotator).post(f"/api/v1/projects/{project.id}/next-task/")
+
+    assert response.status_code == 200
+    suggestion = response.json()["suggestion"]
+    assert (suggestion["id"] if suggestion else None) == (prediction.id if shown else None)
+
+
+def test_the_held_out_share_is_stable_and_about_the_rate():
+    from platform_core.holdout import suggestion_holdout
+
+    held = [task_id for task_id in range(1, 20_001) if suggestion_holdout(task_id, 0.1)]
+    assert 0.09 < len(held) / 20_000 < 0.11
+    assert held == [task_id for task_id in range(1, 20_001) if suggestion_holdout(task_id, 0.1)]
