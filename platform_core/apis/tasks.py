@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from platform_core.apis.common import ApiView, query_param, reject_unknown_query_params
 from platform_core.apis.permissions import is_manager
 from platform_core.apis.scoping import task_get_for_user, with_latest_suggestion
+from platform_core.holdout import suggestion_holdout
 from platform_core.models import Prediction, Task, TaskStatus
 from platform_core.selectors import project_get_for_user
 
@@ -57,8 +58,15 @@ class TaskOutputSerializer(serializers.ModelSerializer):
             return None
         return self.context["request"].build_absolute_uri(reverse("task-media", args=[task.pk]))
 
+    # Annotators must not find through the API the suggestion their queue hides from them.
+    hides_held_out_suggestions = True
+
     @extend_schema_field(SuggestionSerializer(allow_null=True))
     def get_suggestion(self, task):
+        if self.hides_held_out_suggestions and suggestion_holdout(
+            task.pk, task.project.suggestion_holdout_rate
+        ):
+            return None
         latest = getattr(task, "latest_predictions", None)
         if latest is None:
             latest = list(task.predictions.order_by("-created_at", "-id")[:1])
@@ -67,6 +75,7 @@ class TaskOutputSerializer(serializers.ModelSerializer):
 
 class TaskManagerOutputSerializer(TaskOutputSerializer):
     manager_only = "Admins and managers only."
+    hides_held_out_suggestions = False
     gold_result = serializers.JSONField(required=False, help_text=manager_only)
     locked_until = serializers.DateTimeField(required=False, help_text=manager_only)
     locked_by = serializers.PrimaryKeyRelatedField(

@@ -186,3 +186,20 @@ def test_a_project_without_the_callers_membership_is_404(project, other_org, mem
     outsider = member(Role.ADMIN, other_org)
 
     assert api_client(outsider).get(tasks_url(project)).status_code == 404
+
+
+def test_held_out_suggestions_are_hidden_from_annotators_but_not_managers(
+    project, annotator_client, manager_client
+):
+    project.suggestion_holdout_rate = 1.0
+    project.save()
+    task = TaskFactory(project=project)
+    prediction = PredictionFactory(task=task)
+
+    for_annotator = annotator_client.get(f"/api/v1/tasks/{task.id}/").json()
+    listed_for_annotator = annotator_client.get(tasks_url(project)).json()["results"][0]
+    for_manager = manager_client.get(f"/api/v1/tasks/{task.id}/").json()
+
+    assert for_annotator["suggestion"] is None
+    assert listed_for_annotator["suggestion"] is None
+    assert for_manager["suggestion"]["id"] == prediction.id
