@@ -1,35 +1,18 @@
 """Production settings pass Django's deployment checklist and refuse to start without a secret."""
-import os
 import secrets
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# What the settings read; the test process has its own values (config.settings.test sets some).
-SETTINGS_ENV = (
-    "DJANGO_SETTINGS_MODULE",
-    "DEBUG",
-    "SECRET_KEY",
-    "ALLOWED_HOSTS",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "CELERY_BROKER_URL",
-    "MEDIA_ROOT",
-    "VAR_DIR",
-    # Set by the browser tests for Playwright's sync API; a deployment must never have it.
-    "DJANGO_ALLOW_ASYNC_UNSAFE",
-)
+from tests.workers import ROOT, child_environment
 
 
 def manage(*args: str, env: dict, tmp_path: Path) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
-    clean.update(DJANGO_SETTINGS_MODULE="config.settings.base", VAR_DIR=str(tmp_path / "var"))
-    clean.update(env)
+    """manage.py in a child process with only `env` on top of the base settings."""
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=clean,
+        env=child_environment(VAR_DIR=str(tmp_path / "var"), **env),
         capture_output=True,
         text=True,
         timeout=120,
