@@ -1,6 +1,8 @@
 // Import page: uploads a file to the JSON API, then polls the import job until it ends.
 // Everything shown comes from the server or the user's file, so it is set with textContent.
 
+import { csrfToken, describeError, followJob } from "./api.js";
+
 const config = JSON.parse(document.getElementById("import-config").textContent);
 
 const form = document.getElementById("import-form");
@@ -34,32 +36,10 @@ const STATUS_TEXT = {
   failed: "Failed",
 };
 const FINISHED = new Set(["succeeded", "failed"]);
-// A few failed polls in a row (server restarting, network blip) are retried before giving up.
-const MAX_POLL_FAILURES = 5;
-
-function csrfToken() {
-  return form.querySelector("input[name=csrfmiddlewaretoken]").value;
-}
 
 function showMessage(text) {
   message.textContent = text;
   message.hidden = !text;
-}
-
-// API errors are {"detail": "..."} or field errors {"file": ["..."], ...}.
-function describeError(body, status) {
-  if (body && typeof body === "object") {
-    if (body.detail) return String(body.detail);
-    const parts = [];
-    for (const [field, errors] of Object.entries(body)) {
-      const text = Array.isArray(errors) ? errors.join(" ") : String(errors);
-      parts.push(field === "non_field_errors" ? text : `${field}: ${text}`);
-    }
-    if (parts.length) return parts.join("\n");
-  }
-  if (status === 413) return "The file is too large for the server.";
-  if (status === 403) return "You are not allowed to import into this project (or your session expired; reload the page).";
-  return `The upload failed (HTTP ${status || "network error"}).`;
 }
 
 function parseJson(text) {
@@ -209,30 +189,14 @@ function updateJobRow(job) {
   }
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function poll(url) {
-  let failures = 0;
-  for (;;) {
-    let response;
-    try {
-      response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-    } catch {
-      response = null;
-    }
-    const body = response ? parseJson(await response.text()) : null;
-    if (response && response.ok && body) {
-      failures = 0;
-      render(body);
-      if (FINISHED.has(body.status)) return body;
-    } else if (++failures >= MAX_POLL_FAILURES) {
-      showMessage(
-        `Lost track of the import: ${describeError(body, response?.status ?? 0)} It may still be running; reload the page to see its status.`,
-      );
-      return null;
-    }
-    await sleep(config.pollIntervalMs);
+  const { job, status, body } = await followJob(url, { onUpdate: render, intervalMs: config.pollIntervalMs });
+  if (!job) {
+    showMessage(
+      `Lost track of the import: ${describeError(body, status)} It may still be running; reload the page to see its status.`,
+    );
   }
+  return job;
 }
 
 form.addEventListener("submit", async (event) => {

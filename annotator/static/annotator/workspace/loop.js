@@ -1,5 +1,5 @@
 // The loop: next task → label → submit → next, plus Back (edit an earlier submission) and skip.
-import { api, describeError, urlFor } from "./api.js";
+import { api, describeError, urlFor } from "../api.js";
 import { config } from "./config.js";
 import { active, canonical, clone, state } from "./state.js";
 import { mountSession, unmountSession } from "./session.js";

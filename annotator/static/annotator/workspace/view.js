@@ -1,6 +1,6 @@
 // The shell around the widget: task header, badges, messages, progress line, timer, buttons.
 // Everything shown is set with textContent.
-import { api } from "./api.js";
+import { api } from "../api.js";
 import { config } from "./config.js";
 import { el, kbd } from "./kit.js";
 import { active, canonical, state } from "./state.js";

@@ -74,7 +74,7 @@
  * getResult() with lead_time_s (active time) and the suggestion id.
  * ────────────────────────────────────────────────────────────────────────────────────────────────
  *
- * The shell's modules: config.js (the page's settings), api.js (fetch with CSRF, error text),
+ * The shell's modules: config.js (the page's settings), ../api.js (fetch with CSRF, error text; shared with the import and model pages),
  * state.js, timer.js (active time), view.js (everything around the widget), session.js (one
  * mounted widget with its undo stack and clock), loop.js (next / submit / Back / skip), and this
  * file (keyboard and wiring).

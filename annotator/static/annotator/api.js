@@ -1,4 +1,5 @@
-// The JSON API as the workspace uses it: session auth with the CSRF token, errors as text.
+// The JSON API as our pages use it: session auth with the CSRF token, errors as text, and
+// background jobs (imports, training, pre-labeling) followed until they end.
 
 export function csrfToken() {
   const input = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -56,5 +57,27 @@ export function describeError(body, status) {
   if (lines.length) return lines.join("\n");
   if (status === 0) return "The server did not answer. Check your connection; your work is still here.";
   if (status === 403) return "Not allowed (your session may have expired: reload the page).";
+  if (status === 413) return "The request is too large for the server.";
   return `The server answered HTTP ${status}.`;
+}
+
+const FINISHED_JOB_STATES = new Set(["succeeded", "failed"]);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Polls a job until it succeeds or fails, calling onUpdate(job) with each answer. A few failed
+// polls in a row (server restarting, network blip) are retried; then it gives up and returns
+// {job: null, status, body} of the last failure, so the page can say why.
+export async function followJob(url, { onUpdate, intervalMs = 1000, maxFailures = 5 }) {
+  let failures = 0;
+  for (;;) {
+    const { status, body } = await api("GET", url);
+    if (status === 200 && body) {
+      failures = 0;
+      onUpdate(body);
+      if (FINISHED_JOB_STATES.has(body.status)) return { job: body, status, body };
+    } else if (++failures >= maxFailures) {
+      return { job: null, status, body };
+    }
+    await sleep(intervalMs);
+  }
 }
