@@ -199,3 +199,46 @@ export function imageLoaded(image) {
     image.addEventListener("error", () => reject(new Error("image failed to load")), { once: true });
   });
 }
+
+// The label picking of the classification types: chips with hotkeys, one label or (with
+// config.multi_label) several, kept in the config's order so equal choices give equal results.
+// Returns {element, getResult, setResult, handleKey, keys}; onChange after every user edit.
+export function labelChooser(config, onChange) {
+  const labels = labelsOf(config);
+  const multi = config.multi_label === true;
+  let chosen = [];
+  const bar = labelBar(labels, { onPick: (value) => toggle(value), title: multi ? "Labels (every one that applies)" : "Label" });
+  const hint = el("p", { className: "media-hint", text: multi ? "Every label that applies." : "One label." });
+
+  function toggle(value) {
+    if (multi) {
+      const next = chosen.includes(value) ? chosen.filter((v) => v !== value) : [...chosen, value];
+      chosen = labels.map((label) => label.value).filter((v) => next.includes(v));
+    } else {
+      chosen = chosen.includes(value) ? [] : [value];
+    }
+    bar.setActive(chosen);
+    onChange();
+  }
+
+  function setResult(next) {
+    chosen = knownLabels(next, labels);
+    if (!multi) chosen = chosen.slice(0, 1);
+    bar.setActive(chosen);
+  }
+
+  const keyList = hotkeySummary(labels);
+  return {
+    bar: bar.element,
+    hint,
+    keys: keyList ? [[keyList, multi ? "toggle a label" : "choose the label"]] : [],
+    getResult: () => (chosen.length ? { labels: [...chosen] } : null),
+    setResult,
+    handleKey(event) {
+      const label = labelForKey(labels, event);
+      if (!label) return false;
+      toggle(label.value);
+      return true;
+    },
+  };
+}
