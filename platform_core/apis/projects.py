@@ -42,6 +42,14 @@ class ProjectSettingsSerializer(StrictInputSerializer):
     hourly_rate = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=0, required=False
     )
+    # Whether its address is public is checked when the worker calls it (addresses can change).
+    model_server_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    use_builtin_model = serializers.BooleanField(required=False)
+
+    def validate_model_server_url(self, value: str) -> str:
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise serializers.ValidationError("A model server is reached over http or https.")
+        return value
 
 
 class ProjectCreateInputSerializer(ProjectSettingsSerializer):
@@ -82,6 +90,8 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
             "target_precision",
             "suggestion_holdout_rate",
             "hourly_rate",
+            "model_server_url",
+            "use_builtin_model",
             "created_by",
             "created_at",
             "updated_at",

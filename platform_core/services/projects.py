@@ -23,6 +23,8 @@ PROJECT_SETTING_FIELDS = frozenset(
         "target_precision",
         "suggestion_holdout_rate",
         "hourly_rate",
+        "model_server_url",
+        "use_builtin_model",
     }
 )
 

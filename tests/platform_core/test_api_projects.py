@@ -174,6 +174,22 @@ def test_manager_patches_settings(project, member, api_client):
     assert (project.guidelines, project.overlap) == ("Be *kind*.", 2)
 
 
+def test_manager_names_a_model_server(project, member, api_client):
+    client = api_client(member(Role.MANAGER, project.organization))
+    body = {"model_server_url": "https://ml.example.com/backend", "use_builtin_model": False}
+
+    response = client.patch(project_url(project), body, format="json")
+
+    assert response.status_code == 200
+    assert (response.json()["model_server_url"], response.json()["use_builtin_model"]) == (
+        "https://ml.example.com/backend", False,
+    )
+    refused = client.patch(project_url(project), {"model_server_url": "ftp://ml.example.com/"}, format="json")
+    assert refused.status_code == 400 and "model_server_url" in refused.json()
+    project.refresh_from_db()
+    assert project.model_server_url == "https://ml.example.com/backend"
+
+
 def test_patch_with_invalid_label_config_changes_nothing(project, member, api_client):
     original = project.label_config
 
