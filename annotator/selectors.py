@@ -1,5 +1,6 @@
 """Reads of the annotator app, scoped to the caller: another organization's ids are not found."""
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -8,7 +9,8 @@ from annotator.models import Annotation
 from platform_core.holdout import suggestion_holdout
 from platform_core.models import Membership, Prediction, Project, Role, Task
 from platform_core.models.tasks import OPEN_STATUSES
-from platform_core.selectors import tasks_for_user
+from platform_core.selectors import PROJECT_ROWS, row_id_or_none
+from platform_core.sql import ModelRows, fetch_one
 
 # Besides its author, these roles may read an annotation (to review it, to manage the project).
 ANNOTATION_READER_ROLES = (Role.ADMIN, Role.MANAGER, Role.REVIEWER)
@@ -25,16 +27,36 @@ def _get_or_404(queryset: QuerySet, pk, message: str):
         raise Http404(message) from None
 
 
+TASK_ROWS, PREDICTION_ROWS = ModelRows(Task), ModelRows(Prediction)
+# SQL, not a queryset: every submit runs it (see platform_core.sql). The project comes in the
+# same row.
+_TASK_FOR_USER_SQL = f"""
+SELECT {TASK_ROWS.columns("t")}, {PROJECT_ROWS.columns("p")}
+FROM {Task._meta.db_table} t JOIN {Project._meta.db_table} p ON p.id = t.project_id
+WHERE t.id = %(task)s AND (%(superuser)s OR EXISTS (
+    SELECT 1 FROM {Membership._meta.db_table} m
+    WHERE m.organization_id = p.organization_id AND m.user_id = %(user)s))
+{{row_lock}}
+"""
+
+
 def task_get_for_annotator(*, user, task_id, lock: bool = False) -> Task:
     """A task of one of the caller's organizations, with its project; else Http404.
 
     Every role labels, so membership is the whole check. With `lock`, the task's row (not the
     project's) is locked: call inside a transaction.
     """
-    tasks = tasks_for_user(user=user).select_related("project")
-    if lock:
-        tasks = tasks.select_for_update(of=("self",))
-    return _get_or_404(tasks, task_id, "No such task.")
+    task_id = row_id_or_none(task_id)
+    found = None
+    if task_id is not None:
+        row_lock = "FOR UPDATE OF t" if lock and connection.features.has_select_for_update else ""
+        params = {"task": task_id, "user": user.pk, "superuser": user.is_superuser}
+        found = fetch_one(_TASK_FOR_USER_SQL.format(row_lock=row_lock), params, TASK_ROWS,
+                          PROJECT_ROWS)
+    if found is None:
+        raise Http404("No such task.")
+    task, task.project = found
+    return task
 
 
 def suggestion_for_annotator(*, task: Task, project) -> Prediction | None:
@@ -45,9 +67,28 @@ def suggestion_for_annotator(*, task: Task, project) -> Prediction | None:
     return latest_suggestion(task=task)
 
 
+def latest_prediction_sql(task_id: str) -> str:
+    """The newest prediction of the task whose id is the SQL expression `task_id`, as
+    PREDICTION_ROWS."""
+    return (
+        f"SELECT {PREDICTION_ROWS.columns('p')} FROM {Prediction._meta.db_table} p "
+        f"WHERE p.task_id = {task_id} ORDER BY p.created_at DESC, p.id DESC LIMIT 1"
+    )
+
+
+_LATEST_PREDICTION_SQL = latest_prediction_sql("%s")
+
+
 def latest_suggestion(*, task: Task) -> Prediction | None:
-    """The prediction shown as the suggestion: the newest one (as GET /api/v1/tasks/{id}/)."""
-    return Prediction.objects.filter(task=task).order_by("-created_at", "-id").first()
+    """The prediction shown as the suggestion: the newest one (as GET /api/v1/tasks/{id}/).
+
+    Read with the task when it came from a claim (`latest_predictions`, as
+    with_latest_suggestion attaches it); else SQL, not a queryset, as next-task runs it."""
+    prefetched = getattr(task, "latest_predictions", None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
+    found = fetch_one(_LATEST_PREDICTION_SQL, [task.pk], PREDICTION_ROWS)
+    return None if found is None else found[0]
 
 
 def _annotations_in_callers_organizations(*, user, roles=None) -> QuerySet[Annotation]:

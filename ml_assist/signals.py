@@ -1,12 +1,20 @@
 """Hooks on other apps' models, connected in MlAssistConfig.ready().
 
 annotator calls nothing of ours and platform_core does not know we exist: a saved annotation
-that counts as an accepted label queues `ml.retrain_check` once its transaction commits, and
+that counts as an accepted label schedules `ml.retrain_check` once its transaction commits, and
 the worker decides whether ML_RETRAIN_EVERY new labels call for a training job. The count
 runs on the worker so that a submit stays one short transaction.
+
+One check per project per ML_RETRAIN_CHECK_DELAY_S and web process, not one per label: at a
+hundred submits a second, a message and a count per label would cost the web server a
+millisecond per submit and the database a count of the project's labels per submit. The check
+is queued with that delay as its countdown, so it runs after every label of its window has
+committed and counts them all.
 """
+import time
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
 
@@ -14,14 +22,28 @@ from annotator.models import Annotation, AnnotationStatus
 
 COUNTED = (AnnotationStatus.SUBMITTED, AnnotationStatus.ACCEPTED)
 
+# project id → monotonic time until which a check already queued by this process will count
+# new labels. Bounded by the number of projects; a race between threads queues one check too
+# many, which is harmless (the check is idempotent).
+_check_queued_until: dict[int, float] = {}
+
 
 def annotation_saved(sender, instance: Annotation, created: bool, raw: bool = False, **kwargs):
     if raw or instance.status not in COUNTED:
         return
+    transaction.on_commit(partial(schedule_retrain_check, instance.task.project_id))
+
+
+def schedule_retrain_check(project_id: int) -> None:
+    """Queue a retrain check for the project unless one queued earlier still runs after now."""
     from ml_assist.tasks import retrain_check_task
 
-    project_id = instance.task.project_id
-    transaction.on_commit(partial(retrain_check_task.delay, project_id))
+    delay = settings.ML_RETRAIN_CHECK_DELAY_S
+    now = time.monotonic()
+    if delay > 0 and _check_queued_until.get(project_id, 0.0) > now:
+        return
+    retrain_check_task.apply_async((project_id,), countdown=delay or None)
+    _check_queued_until[project_id] = now + delay
 
 
 def connect() -> None:

@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from platform_core.models import Membership, Organization, Project, Role, Task
+from platform_core.sql import ModelRows, fetch_one
 
 
 def organizations_for_user(*, user) -> QuerySet[Organization]:
@@ -29,17 +30,38 @@ def projects_for_user(*, user) -> QuerySet[Project]:
     return Project.objects.filter(organization__memberships__user=user)
 
 
+def row_id_or_none(value) -> int | None:
+    """`value` as a primary key a raw query can take, or None: the ORM answers "not found" for
+    ids beyond bigint, where the database would raise."""
+    try:
+        value = int(value)
+    except (ValueError, TypeError):
+        return None
+    return value if 0 < value < 2**63 else None
+
+
+PROJECT_ROWS = ModelRows(Project)
+# SQL, not a queryset: every labeling call runs it (see platform_core.sql).
+_PROJECT_FOR_USER_SQL = (
+    f"SELECT {PROJECT_ROWS.columns('p')} FROM {Project._meta.db_table} p "
+    f"WHERE p.id = %(project)s AND (%(superuser)s "
+    f"OR EXISTS (SELECT 1 FROM {Membership._meta.db_table} m "
+    f"WHERE m.organization_id = p.organization_id AND m.user_id = %(user)s))"
+)
+
+
 def project_get_for_user(*, user, project_id) -> Project:
     """The project if the caller is a member of its organization; else Http404.
 
     A member whose role is not allowed gets PermissionDenied from the caller's permission
     check, not here: they may know the project exists.
     """
-    try:
-        project = projects_for_user(user=user).select_related("organization").get(pk=project_id)
-    except (Project.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such project.") from None
-    return project
+    project_id = row_id_or_none(project_id)
+    params = {"project": project_id, "user": user.pk, "superuser": user.is_superuser}
+    found = None if project_id is None else fetch_one(_PROJECT_FOR_USER_SQL, params, PROJECT_ROWS)
+    if found is None:
+        raise Http404("No such project.")
+    return found[0]
 
 
 def tasks_for_user(*, user) -> QuerySet[Task]:

@@ -23,10 +23,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from annotator.models import Annotation, TaskSkip
-from annotator.selectors import task_get_for_annotator
+from annotator.selectors import (
+    PREDICTION_ROWS,
+    TASK_ROWS,
+    latest_prediction_sql,
+    latest_suggestion,
+    task_get_for_annotator,
+)
 from annotator.services.errors import QueueConflict
 from platform_core.models import Prediction, Project, Task, TaskStatus
 from platform_core.models.tasks import OPEN_STATUSES
+from platform_core.sql import fetch_one
 
 _TASK = Task._meta.db_table
 # Literals, not parameters: the planner must see the same status list as the partial index's
@@ -41,7 +48,7 @@ WHERE id = (
       AND status IN ({_OPEN})
     ORDER BY id LIMIT 1
 )
-RETURNING *
+RETURNING {TASK_ROWS.columns()}
 """
 
 CLAIM_SQL = f"""
@@ -63,7 +70,7 @@ WHERE id = (
     LIMIT 1
     {{row_lock}}
 )
-RETURNING *
+RETURNING {TASK_ROWS.columns()}
 """
 
 
@@ -97,15 +104,32 @@ def task_claim_next(*, project: Project, user) -> Task | None:
                     "pg_advisory_xact_lock(%s)",
                     [_advisory_key(user.pk, project.pk)],
                 )
-        # raw(): the UPDATE … RETURNING * row becomes the Task, without reading it again.
-        tasks = list(Task.objects.raw(RENEW_SQL, params))
-        if not tasks:
-            row_lock = "FOR UPDATE SKIP LOCKED" if postgres else ""
-            tasks = list(Task.objects.raw(CLAIM_SQL.format(row_lock=row_lock), params))
-    if not tasks:
+        row_lock = "FOR UPDATE SKIP LOCKED" if postgres else ""
+        for update in (RENEW_SQL, CLAIM_SQL.format(row_lock=row_lock)):
+            found = _run_claim(update, params, postgres)
+            if found is not None:
+                break
+    if found is None:
         return None
-    tasks[0].project = project
-    return tasks[0]
+    task, suggestion = found
+    task.project = project
+    task.latest_predictions = [] if suggestion is None else [suggestion]
+    return task
+
+
+def _run_claim(update: str, params: dict, postgres: bool) -> tuple[Task, Prediction | None] | None:
+    """Run one of the UPDATE … RETURNING statements above: the task it locked and its latest
+    prediction, or None. PostgreSQL reads the prediction in the same statement; SQLite cannot
+    put an UPDATE in a WITH clause."""
+    if not postgres:
+        found = fetch_one(update, params, TASK_ROWS)
+        return None if found is None else (found[0], latest_suggestion(task=found[0]))
+    with_suggestion = f"""
+    WITH chosen AS ({update})
+    SELECT {TASK_ROWS.columns("chosen")}, {PREDICTION_ROWS.columns("s")} FROM chosen
+    LEFT JOIN LATERAL ({latest_prediction_sql("chosen.id")}) s ON true
+    """
+    return fetch_one(with_suggestion, params, TASK_ROWS, PREDICTION_ROWS)
 
 
 @transaction.atomic

@@ -170,6 +170,9 @@ ANNOTATOR_LOCK_SECONDS = env.int("ANNOTATOR_LOCK_SECONDS", default=600)
 # -----------------------------------------------------------------------------------------------
 # A training job starts by itself after this many newly accepted labels in a project (0: never).
 ML_RETRAIN_EVERY = env.int("ML_RETRAIN_EVERY", default=50)
+# New labels are counted at most once per this many seconds per project and web process: the
+# check runs this long after the first label of the window (0: after every label).
+ML_RETRAIN_CHECK_DELAY_S = env.float("ML_RETRAIN_CHECK_DELAY_S", default=10.0)
 
 # -----------------------------------------------------------------------------------------------
 # Model servers (Label Studio ML backend protocol): ml_assist.external
@@ -221,7 +224,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "platform_core.apis.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -20,3 +20,5 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME")}  #
 # collectstatic folder that tests never build.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Eager tasks ignore countdowns: a check queued "for later" would run at the first label only.
+ML_RETRAIN_CHECK_DELAY_S = 0

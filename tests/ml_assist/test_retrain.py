@@ -108,3 +108,34 @@ def test_an_open_training_job_blocks_another_in_the_database(project_with_tasks,
     # Finished ones do not count, and pre-labeling jobs are not limited.
     MlJob.objects.create(project=project, kind=MlJobKind.PRELABEL)
     MlJob.objects.create(project=project, kind=MlJobKind.PRELABEL)
+
+
+def test_a_burst_of_labels_queues_one_delayed_check_per_window(
+    project_with_tasks, django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    """Under load a check per label would cost every submit a message and the database a
+    count; one check, due after the window, still counts every label of it."""
+    from ml_assist import signals
+
+    project, pairs = project_with_tasks
+    settings.ML_RETRAIN_CHECK_DELAY_S = 10.0
+    clock = [1000.0]
+    monkeypatch.setattr(signals.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(signals, "_check_queued_until", {})
+    queued = []
+    monkeypatch.setattr(
+        tasks.retrain_check_task,
+        "apply_async",
+        lambda args, countdown: queued.append((args, countdown)),
+    )
+
+    _label(pairs[:5], django_capture_on_commit_callbacks)
+    assert queued == [((project.pk,), 10.0)]
+
+    clock[0] += 9.9  # still inside the window: the queued check will count these labels
+    _label(pairs[5:8], django_capture_on_commit_callbacks)
+    assert len(queued) == 1
+
+    clock[0] += 0.2  # the first check may have run: the next label needs a check of its own
+    _label(pairs[8:9], django_capture_on_commit_callbacks)
+    assert queued == [((project.pk,), 10.0)] * 2
