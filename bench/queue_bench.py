@@ -150,10 +150,9 @@ def explain_claim(project, user_id: int) -> str:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from annotator.services.queue import CLAIM_SQL
+    from annotator.services.queue import NEXT_FREE_TASK_SQL
 
-    subquery = CLAIM_SQL.format(row_lock="FOR UPDATE SKIP LOCKED")
-    subquery = subquery.split("WHERE id = (", 1)[1].rsplit(")", 1)[0]
+    subquery = NEXT_FREE_TASK_SQL.format(row_lock="FOR UPDATE SKIP LOCKED")
     params = {"user": user_id, "project": project.pk, "overlap": project.overlap,
               "now": timezone.now()}
     with transaction.atomic(), connection.cursor() as cursor:

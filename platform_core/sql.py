@@ -6,6 +6,11 @@ skips the compilation but still matches every column to a field on every call. A
 written once against `ModelRows(Model).columns(alias)` returns the model's columns in a known
 order, so a row turns into an instance with the field converters worked out once per process.
 Several models can share one row (a task and its project), each reading its own slice.
+
+On PostgreSQL these statements bind their parameters on the server, so psycopg prepares each
+one after a few runs on a connection (its prepare_threshold, 5): planning the claim or the
+scoped task lookup costs the database more than running it (0.2 ms against 0.08 ms for the
+task lookup). The rest of the platform keeps Django's client-side binding.
 """
 from django.db import connection
 from django.db.models import Model
@@ -48,7 +53,7 @@ def fetch_one(sql: str, params, *readers: ModelRows) -> tuple[Model | None, ...]
     """The first row of `sql`, whose columns are each reader's `columns()` in turn, as one
     instance per reader; None when there is no row. A reader's slice whose primary key is NULL
     (the outer side of a LEFT JOIN that found nothing) gives None."""
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -59,3 +64,15 @@ def fetch_one(sql: str, params, *readers: ModelRows) -> tuple[Model | None, ...]
         start += reader.width
         instances.append(None if values[reader.pk_index] is None else reader.instance(values))
     return tuple(instances)
+
+
+def hot_cursor():
+    """A Django cursor for a statement the labeling loop runs on every request: with
+    server-side binding on PostgreSQL (see above), Django's own cursor elsewhere."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    cursor = connection.cursor()  # Django's checks: health, thread, wrapping, query logging
+    cursor.cursor = psycopg.Cursor(connection.connection)
+    return cursor

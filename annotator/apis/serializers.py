@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 from annotator.models import AnnotationStatus
-from platform_core.apis.common import StrictInputSerializer
+from platform_core.apis.common import PlainOutputSerializer, StrictInputSerializer
 
 # A day of active time on one item is a stuck timer, not work; it would distort cost metrics.
 MAX_LEAD_TIME_S = 24 * 3600
@@ -29,7 +29,7 @@ class ResultField(serializers.JSONField):
     pass
 
 
-class SuggestionOutputSerializer(serializers.Serializer):
+class SuggestionOutputSerializer(PlainOutputSerializer):
     id = serializers.IntegerField()
     model_version = serializers.CharField()
     result = ResultField()
@@ -37,11 +37,10 @@ class SuggestionOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class QueueTaskOutputSerializer(serializers.Serializer):
+class QueueTaskOutputSerializer(PlainOutputSerializer):
     """The task as GET /api/v1/tasks/{id}/ shows it to an annotator, plus the lock's expiry."""
 
-    # Plain fields, not a ModelSerializer: this renders every next-task answer, and building a
-    # ModelSerializer's fields (~0.7 ms) costs more than the rest of the rendering.
+    # Plain fields, not a ModelSerializer: this renders every next-task answer.
     id = serializers.IntegerField()
     project = serializers.IntegerField(source="project_id")
     dataset = serializers.IntegerField(source="dataset_id", allow_null=True)
@@ -119,7 +118,7 @@ class AnnotationVersionOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(help_text="When this version was submitted.")
 
 
-class AnnotationOutputSerializer(serializers.Serializer):
+class AnnotationOutputSerializer(PlainOutputSerializer):
     """An annotation as its author sees it; never whether a gold answer matched."""
 
     id = serializers.IntegerField()
@@ -139,6 +138,9 @@ class AnnotationOutputSerializer(serializers.Serializer):
 
 
 class AnnotationDetailOutputSerializer(AnnotationOutputSerializer):
+    # The nested history needs DRF's own rendering; this one is not on the labeling loop.
+    to_representation = serializers.Serializer.to_representation
+
     history = AnnotationVersionOutputSerializer(
         source="versions.all", many=True, help_text="Earlier results, newest first."
     )

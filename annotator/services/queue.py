@@ -33,50 +33,55 @@ from annotator.selectors import (
 from annotator.services.errors import QueueConflict
 from platform_core.models import Prediction, Project, Task, TaskStatus
 from platform_core.models.tasks import OPEN_STATUSES
-from platform_core.sql import fetch_one
+from platform_core.sql import fetch_one, hot_cursor
 
 _TASK = Task._meta.db_table
 # Literals, not parameters: the planner must see the same status list as the partial index's
 # predicate to use it (the values are our own constants).
 _OPEN = ", ".join(f"'{status.value}'" for status in OPEN_STATUSES)
 
-RENEW_SQL = f"""
-UPDATE {_TASK} SET locked_until = %(until)s, updated_at = %(now)s
-WHERE id = (
-    SELECT id FROM {_TASK}
-    WHERE locked_by_id = %(user)s AND project_id = %(project)s AND locked_until > %(now)s
-      AND status IN ({_OPEN})
-    ORDER BY id LIMIT 1
-)
-RETURNING {TASK_ROWS.columns()}
+# The task the caller holds a live lock on in the project, if any: asking again returns it.
+# There is at most one (claims are serialized per caller and project, and return a held task
+# first), so no ORDER BY: with one, the generic plan would walk the project's tasks by id.
+HELD_TASK_SQL = f"""
+SELECT id FROM {_TASK}
+WHERE locked_by_id = %(user)s AND project_id = %(project)s AND locked_until > %(now)s
+  AND status IN ({_OPEN})
+LIMIT 1
 """
 
+# The first free task in queue order that the caller has neither annotated nor skipped.
+NEXT_FREE_TASK_SQL = f"""
+SELECT t.id FROM {_TASK} t
+WHERE t.project_id = %(project)s
+  AND t.status IN ({_OPEN})
+  AND (t.locked_until IS NULL OR t.locked_until < %(now)s)
+  AND t.annotation_count < %(overlap)s
+  AND NOT EXISTS (
+    SELECT 1 FROM {Annotation._meta.db_table} a
+    WHERE a.task_id = t.id AND a.annotator_id = %(user)s)
+  AND NOT EXISTS (
+    SELECT 1 FROM {TaskSkip._meta.db_table} s WHERE s.task_id = t.id AND s.user_id = %(user)s)
+ORDER BY t.priority DESC, t.id
+LIMIT 1
+{{row_lock}}
+"""
+
+# One statement: the held task with its lease renewed, else the next free one locked. COALESCE
+# stops at its first non-null argument, so the search for a free task (and its row lock) only
+# runs when the caller holds nothing.
 CLAIM_SQL = f"""
 UPDATE {_TASK}
 SET locked_by_id = %(user)s, locked_until = %(until)s, status = '{TaskStatus.IN_PROGRESS.value}',
     updated_at = %(now)s
-WHERE id = (
-    SELECT t.id FROM {_TASK} t
-    WHERE t.project_id = %(project)s
-      AND t.status IN ({_OPEN})
-      AND (t.locked_until IS NULL OR t.locked_until < %(now)s)
-      AND t.annotation_count < %(overlap)s
-      AND NOT EXISTS (
-        SELECT 1 FROM {Annotation._meta.db_table} a
-        WHERE a.task_id = t.id AND a.annotator_id = %(user)s)
-      AND NOT EXISTS (
-        SELECT 1 FROM {TaskSkip._meta.db_table} s WHERE s.task_id = t.id AND s.user_id = %(user)s)
-    ORDER BY t.priority DESC, t.id
-    LIMIT 1
-    {{row_lock}}
-)
+WHERE id = COALESCE(({HELD_TASK_SQL}), ({NEXT_FREE_TASK_SQL}))
 RETURNING {TASK_ROWS.columns()}
 """
 
 
 def task_claim_next(*, project: Project, user) -> Task | None:
     """Lock the caller's next task in `project` until now + ANNOTATOR_LOCK_SECONDS and return
-    it; None when nothing is left for them.
+    it, with its latest prediction read (`latest_predictions`); None when nothing is left.
 
     Precondition: the caller may label in the project (a member of its organization).
     A caller who already holds a live lock in the project gets that task again, with the
@@ -92,23 +97,24 @@ def task_claim_next(*, project: Project, user) -> Task | None:
             now + timedelta(seconds=settings.ANNOTATOR_LOCK_SECONDS)
         ),
     }
-    postgres = connection.vendor == "postgresql"
     with transaction.atomic():
-        if postgres:
-            with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with hot_cursor() as cursor:
                 # The claim is a lease, not work: its commit need not wait for the disk (see
-                # above). One claim at a time per (caller, project): a double click must not
-                # lock two tasks.
+                # above). Its plan is the same for every project and caller (walk the queue
+                # index), and making it again would cost more than running it. One claim at a
+                # time per (caller, project): a double click must not lock two tasks.
                 cursor.execute(
                     "SELECT set_config('synchronous_commit', 'off', true), "
+                    "set_config('plan_cache_mode', 'force_generic_plan', true), "
                     "pg_advisory_xact_lock(%s)",
                     [_advisory_key(user.pk, project.pk)],
                 )
-        row_lock = "FOR UPDATE SKIP LOCKED" if postgres else ""
-        for update in (RENEW_SQL, CLAIM_SQL.format(row_lock=row_lock)):
-            found = _run_claim(update, params, postgres)
+            found = fetch_one(_CLAIM_WITH_SUGGESTION_SQL, params, TASK_ROWS, PREDICTION_ROWS)
+        else:  # SQLite cannot put an UPDATE in a WITH clause: the suggestion is read after
+            found = fetch_one(CLAIM_SQL.format(row_lock=""), params, TASK_ROWS)
             if found is not None:
-                break
+                found = (found[0], latest_suggestion(task=found[0]))
     if found is None:
         return None
     task, suggestion = found
@@ -117,19 +123,12 @@ def task_claim_next(*, project: Project, user) -> Task | None:
     return task
 
 
-def _run_claim(update: str, params: dict, postgres: bool) -> tuple[Task, Prediction | None] | None:
-    """Run one of the UPDATE … RETURNING statements above: the task it locked and its latest
-    prediction, or None. PostgreSQL reads the prediction in the same statement; SQLite cannot
-    put an UPDATE in a WITH clause."""
-    if not postgres:
-        found = fetch_one(update, params, TASK_ROWS)
-        return None if found is None else (found[0], latest_suggestion(task=found[0]))
-    with_suggestion = f"""
-    WITH chosen AS ({update})
-    SELECT {TASK_ROWS.columns("chosen")}, {PREDICTION_ROWS.columns("s")} FROM chosen
-    LEFT JOIN LATERAL ({latest_prediction_sql("chosen.id")}) s ON true
-    """
-    return fetch_one(with_suggestion, params, TASK_ROWS, PREDICTION_ROWS)
+# On PostgreSQL the claimed task's latest prediction comes back in the same statement.
+_CLAIM_WITH_SUGGESTION_SQL = f"""
+WITH chosen AS ({CLAIM_SQL.format(row_lock="FOR UPDATE SKIP LOCKED")})
+SELECT {TASK_ROWS.columns("chosen")}, {PREDICTION_ROWS.columns("s")} FROM chosen
+LEFT JOIN LATERAL ({latest_prediction_sql("chosen.id")}) s ON true
+"""
 
 
 @transaction.atomic

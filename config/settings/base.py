@@ -81,6 +81,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The statements of the labeling loop (platform_core.sql) bind on the server; psycopg
+    # prepares one after this many runs on a connection, which saves the database its planning
+    # (more CPU than the execution for those). The ORM's own queries bind on the client and are
+    # never prepared. 0 disables it, for a pooler that cannot keep prepared statements (PgBouncer
+    # in transaction mode before 1.21).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        env.int("DATABASE_PREPARE_THRESHOLD", default=5) or None
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

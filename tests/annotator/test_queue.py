@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from annotator.models import Annotation, TaskSkip
 from annotator.services import annotation_submit, task_claim_next
-from annotator.services.queue import CLAIM_SQL
+from annotator.services.queue import NEXT_FREE_TASK_SQL
 from platform_core.models import Role, Task, TaskStatus
 from tests.annotator.factories import AnnotationFactory
 from tests.factories import ProjectFactory
@@ -87,10 +87,9 @@ def test_the_claim_can_walk_the_queue_index_in_order_without_sorting(project):
     if connection.vendor != "postgresql":
         pytest.skip("the plan is PostgreSQL's")
     params = {"user": 1, "project": project.id, "overlap": 1, "now": timezone.now(), "until": None}
-    subquery = CLAIM_SQL.format(row_lock="").split("WHERE id = (", 1)[1].rsplit(")", 1)[0]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + subquery, params)
+        cursor.execute("EXPLAIN " + NEXT_FREE_TASK_SQL.format(row_lock=""), params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert "task_open_queue_idx" in plan and "Sort" not in plan, plan
@@ -460,6 +459,20 @@ def test_another_organization_gets_404_everywhere(project, annotator, member, ap
 
     assert [r.status_code for r in responses] == [404] * len(responses)
     assert Task.objects.get(pk=task.id).locked_by == annotator
+
+
+def test_ids_beyond_the_databases_range_are_not_found(annotator, api_client):
+    client = api_client(annotator)
+    beyond = 2**63
+
+    responses = [
+        client.post(f"/api/v1/projects/{beyond}/next-task/", format="json"),
+        submit(client, beyond),
+        client.post(f"/api/v1/tasks/{beyond}/skip/", {}, format="json"),
+    ]
+
+    assert [r.status_code for r in responses] == [404] * len(responses)
+    assert all("detail" in r.json() for r in responses)
 
 
 def test_anonymous_callers_are_refused(project, api_client):

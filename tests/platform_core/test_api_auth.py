@@ -28,6 +28,21 @@ def test_token_from_username_and_password_authenticates_later_calls():
     assert client.get("/api/v1/organizations/").status_code == 200
 
 
+def test_a_deactivated_users_token_is_refused():
+    user = UserFactory()
+    token = Token.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/v1/organizations/").status_code == 200
+
+    user.is_active = False
+    user.save()
+
+    response = client.get("/api/v1/organizations/")
+    assert response.status_code in (401, 403)
+    assert response.json() == {"detail": "User inactive or deleted."}
+
+
 def test_asking_twice_returns_the_same_token():
     user = UserFactory()
     body = {"username": user.username, "password": DEFAULT_PASSWORD}
