@@ -41,12 +41,10 @@ RUN DEBUG=false SECRET_KEY=collectstatic-only VAR_DIR=/tmp/build-var \
 # A named volume mounted here starts with this folder's owner, so the app user can write it.
 VOLUME ["/data/media"]
 ENV MEDIA_ROOT=/data/media \
-    VAR_DIR=/data/var \
-    WEB_CONCURRENCY=3
+    VAR_DIR=/data/var
 
 USER app
 EXPOSE 8000
 
-# gunicorn reads WEB_CONCURRENCY for its number of worker processes.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--threads", "4", "--timeout", "120", \
-     "--access-logfile", "-", "--no-control-socket"]
+# Workers, timeout and logging: gunicorn.conf.py (WEB_CONCURRENCY sets the number of workers).
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000"]

@@ -5,10 +5,12 @@ real server (gunicorn) on a project of N text tasks.
         .venv/bin/python bench/queue_bench.py --tasks 1000000 --clients 20
 
 Tasks are written by the importer's writer (COPY on PostgreSQL) with random priorities, as
-active learning leaves them. Each client is a process with its own keep-alive connection; after
-a short unmeasured warm-up every client labels for --seconds, back to back by default (a
-closed loop: the latencies then include the queueing of K clients on the machine's cores), or
-with --think-ms of labeling time between next-task and submit. The server gets a throwaway
+active learning leaves them. The server is gunicorn as gunicorn.conf.py configures it for
+production (sync workers, two per core). Each client is a process with its own HTTP connection
+(sync workers close it after each answer; the client reconnects). After a short unmeasured
+warm-up every client labels for --seconds, back to back by default (a closed loop: the
+latencies then include the queueing of K clients on the machine's cores), or with --think-ms
+of labeling time between next-task and submit. The server gets a throwaway
 VAR_DIR, so what a submit enqueues (ml_assist's retrain check) lands in a filesystem broker that
 is deleted afterwards. The project and its users are deleted at the end unless --keep.
 
@@ -104,9 +106,9 @@ def _vacuum_analyze(table: str) -> None:
         raw.autocommit = autocommit
 
 
-def start_server(port: int, workers: int, threads: int, var_dir: str) -> subprocess.Popen:
-    """gunicorn on loopback; threads=1 means sync workers: each request, not each keep-alive
-    connection, goes to whichever worker is free."""
+def start_server(port: int, workers: int | None, threads: int | None, var_dir: str):
+    """gunicorn on loopback, configured by gunicorn.conf.py as everywhere else; `workers` and
+    `threads` override it for experiments."""
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.base",
@@ -120,9 +122,9 @@ def start_server(port: int, workers: int, threads: int, var_dir: str) -> subproc
     )
     command = [
         str(Path(sys.executable).with_name("gunicorn")), "config.wsgi",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
-        *(["--worker-class", "sync"] if threads == 1 else
-          ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30"]),
+        "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        *(["--workers", str(workers)] if workers else []),
+        *(["--worker-class", "gthread", "--threads", str(threads)] if threads else []),
         "--access-logfile", str(Path(var_dir) / "access.log"),
         "--access-logformat", "%(U)s %(s)s %(M)s",
     ]
@@ -426,9 +428,11 @@ def main() -> None:
     )
     parser.add_argument("--overlap", type=int, default=1)
     parser.add_argument("--priorities", choices=["random", "equal"], default="random")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument(
-        "--threads", type=int, default=4, help="threads per worker (1: sync workers)"
+        "--workers", type=int, help="gunicorn worker processes (default: gunicorn.conf.py's)"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="threaded workers with this many threads (default: sync)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the project afterwards")
     parser.add_argument(

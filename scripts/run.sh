@@ -47,9 +47,7 @@ fi
 set -m
 "$BIN/celery" -A config worker -l info --concurrency 2 &
 worker=$!
-"$BIN/gunicorn" config.wsgi \
-    --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --timeout 120 \
-    --access-logfile - --error-logfile - --no-control-socket &
+"$BIN/gunicorn" config.wsgi --bind "127.0.0.1:$PORT" --error-logfile - &  # gunicorn.conf.py
 web=$!
 set +m
 

@@ -172,12 +172,20 @@ def require_lock_holder(*, task: Task, user) -> None:
     raise QueueConflict("You do not hold this task; ask for the next task.", code="not_locked")
 
 
+_RELEASE_SQL = f"""
+UPDATE {_TASK} SET status = %(status)s, locked_by_id = NULL, locked_until = NULL,
+    annotation_count = %(annotation_count)s, updated_at = %(now)s
+WHERE id = %(task)s
+"""
+
+
 def release_lock(*, task: Task) -> None:
     """Clear the lock and put the task back in the state the queue expects.
 
     Precondition: inside a transaction holding the task's row lock. Status: submitted once
     `overlap` annotations exist; in progress while some but not all do; otherwise suggested or
-    new, as an unclaimed task would be.
+    new, as an unclaimed task would be. Written as SQL every submit runs (platform_core.sql);
+    the values set here are valid by construction.
     """
     if task.annotation_count >= task.project.overlap:
         task.status = TaskStatus.SUBMITTED
@@ -189,10 +197,14 @@ def release_lock(*, task: Task) -> None:
         task.status = TaskStatus.NEW
     task.locked_by = None
     task.locked_until = None
-    # The fields set here are valid by construction; full_clean would only re-read the FKs.
-    task.save(
-        update_fields=["status", "locked_by", "locked_until", "annotation_count", "updated_at"]
-    )
+    task.updated_at = timezone.now()
+    with hot_cursor() as cursor:
+        cursor.execute(_RELEASE_SQL, {
+            "status": task.status,
+            "annotation_count": task.annotation_count,
+            "now": connection.ops.adapt_datetimefield_value(task.updated_at),
+            "task": task.pk,
+        })
 
 
 def _advisory_key(user_id: int, project_id: int) -> int:
