@@ -21,6 +21,7 @@ Last line: `queue: N tasks, K clients, next p50 X ms p99 Y ms, submit p50 X ms p
 R submits/s, overlap violations V`.
 """
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -34,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -79,7 +81,7 @@ def create_project(tasks: int, clients: int, overlap: int, priorities: str):
                 f"UPDATE {Task._meta.db_table} SET priority = random() WHERE project_id = %s",
                 [project.pk],
             )
-    _vacuum_analyze(Task._meta.db_table)
+    settle_database()
     print(f"created {tasks} tasks in {time.perf_counter() - started:.1f} s", flush=True)
 
     tokens = []
@@ -90,18 +92,32 @@ def create_project(tasks: int, clients: int, overlap: int, priorities: str):
     return project, tokens
 
 
-def _vacuum_analyze(table: str) -> None:
-    """Fresh statistics and a visibility map, as autovacuum would leave a table at rest."""
+def settle_database() -> None:
+    """Leave the database at rest before the clock starts, as a live one between bursts is.
+
+    VACUUM ANALYZE of the queue's tables: fresh statistics, a visibility map, and no dead rows
+    left by an earlier run's deletes (autovacuum may be off, as it is on the development
+    machines). Then a CHECKPOINT, so the WAL of the import is not written out during the
+    measurement; it needs a superuser, and without one the run goes on and says so.
+    """
     from django.db import connection
+
+    from annotator.models import Annotation, TaskSkip
+    from platform_core.models import Prediction, Task
 
     if connection.vendor != "postgresql":
         return
     connection.ensure_connection()
     raw = connection.connection
     autocommit = raw.autocommit
-    raw.autocommit = True  # VACUUM cannot run inside a transaction
+    raw.autocommit = True  # VACUUM and CHECKPOINT cannot run inside a transaction
     try:
-        raw.execute(f"VACUUM ANALYZE {table}")
+        for model in (Task, Annotation, TaskSkip, Prediction):
+            raw.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+        try:
+            raw.execute("CHECKPOINT")
+        except Exception as error:  # noqa: BLE001 - a figure to qualify, not a failure
+            print(f"no CHECKPOINT before the run ({error}); the import's WAL may still flush")
     finally:
         raw.autocommit = autocommit
 
@@ -221,6 +237,9 @@ class Client:
         return True
 
     def run(self, barrier) -> dict:
+        """Warm up, label from the first barrier until --seconds have passed, and hand in the
+        figures after the second one: a client pickling its figures while others still label
+        would take CPU from the server they are timing."""
         try:
             for _ in range(WARMUP_ROUNDS):
                 self.round(measure=False)
@@ -228,6 +247,7 @@ class Client:
             deadline = time.monotonic() + self.seconds
             while time.monotonic() < deadline and self.round(measure=True):
                 pass
+            barrier.wait()
         except Exception as error:  # reported with the figures, never silently lost
             self.errors.append(repr(error))
             barrier.abort()
@@ -362,13 +382,15 @@ def measure(args, project, tokens) -> dict:
                 sum(cpu_seconds(pid) for pid in database_pids),
                 machine_busy_seconds(),
             )
-            clients = [results.get() for _ in processes]
+            with contextlib.suppress(threading.BrokenBarrierError):  # a client failed
+                barrier.wait()  # every client has stopped labeling
             elapsed = time.monotonic() - started
             cpu = {
                 "server": cpu_seconds(server.pid) - before[0],
                 "database": sum(cpu_seconds(pid) for pid in database_pids) - before[1],
                 "machine": machine_busy_seconds() - before[2],
             }
+            clients = [results.get() for _ in processes]
             for process in processes:
                 process.join()
             usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the reaped clients only

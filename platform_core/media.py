@@ -9,7 +9,6 @@ from pathlib import PurePosixPath
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 
 from platform_core.apis.common import ApiView
@@ -32,22 +31,11 @@ def safe_content_type(media_type: str) -> str:
     return FALLBACK_CONTENT_TYPE
 
 
-class IgnoreAcceptHeader(BaseContentNegotiation):
-    """<img> and <audio> ask for their own types; only errors are rendered, always as JSON."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
 class TaskMediaView(ApiView):
     """The task's media file, for members of its organization."""
 
     # Membership is checked below so that anonymous callers get the same 404 as outsiders.
     permission_classes = [AllowAny]
-    content_negotiation_class = IgnoreAcceptHeader
 
     @extend_schema(
         responses={

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping
 from django.conf import settings
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -38,12 +39,22 @@ class PagePagination(PageNumberPagination):
     max_page_size = 200
 
 
+class JsonOnlyNegotiation(DefaultContentNegotiation):
+    """Every answer is rendered as JSON, whatever the Accept header asks: <img> and <audio>
+    ask for their own types, and matching Accept against the one renderer on every call is
+    work for nothing. Request bodies are still parsed by their Content-Type."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class ApiView(APIView):
     # JSON only: no browsable HTML pages, not even for errors. (A comment, not a docstring:
     # the schema would show a docstring as every view's description.)
 
     parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonOnlyNegotiation
     pagination_class = PagePagination
 
     def paginated_response(self, queryset, serializer_class, **context):
