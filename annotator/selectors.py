@@ -47,12 +47,10 @@ def task_get_for_annotator(*, user, task_id, lock: bool = False) -> Task:
     project's) is locked: call inside a transaction.
     """
     task_id = row_id_or_none(task_id)
-    found = None
-    if task_id is not None:
-        row_lock = "FOR UPDATE OF t" if lock and connection.features.has_select_for_update else ""
-        params = {"task": task_id, "user": user.pk, "superuser": user.is_superuser}
-        found = fetch_one(_TASK_FOR_USER_SQL.format(row_lock=row_lock), params, TASK_ROWS,
-                          PROJECT_ROWS)
+    row_lock = "FOR UPDATE OF t" if lock and connection.features.has_select_for_update else ""
+    sql = _TASK_FOR_USER_SQL.format(row_lock=row_lock)
+    params = {"task": task_id, "user": user.pk, "superuser": user.is_superuser}
+    found = None if task_id is None else fetch_one(sql, params, TASK_ROWS, PROJECT_ROWS)
     if found is None:
         raise Http404("No such task.")
     task, task.project = found

@@ -1,9 +1,10 @@
 """The task queue: claim the next task, skip it, release it.
 
-A claim is one statement: an UPDATE of the first free task in queue order, found through the
-partial index `task_open_queue_idx` (project, priority DESC, id WHERE status is open), so on a
-million-task project the database walks the index from the front and stops at the first row
-that passes the filters. On PostgreSQL `FOR UPDATE SKIP LOCKED` makes concurrent claims step
+A claim is one statement: an UPDATE of the task the caller already holds, else of the first
+free task in queue order, found through the partial index `task_open_queue_idx` (project,
+priority DESC, id WHERE status is open), so on a million-task project the database walks the
+index from the front and stops at the first row that passes the filters. On PostgreSQL it is a
+prepared statement run with its generic plan: planning it took longer than running it. On PostgreSQL `FOR UPDATE SKIP LOCKED` makes concurrent claims step
 over each other's rows instead of queueing behind them; on SQLite the whole database has one
 writer at a time (transactions begin IMMEDIATE, see settings), which serializes claims.
 
@@ -78,6 +79,13 @@ WHERE id = COALESCE(({HELD_TASK_SQL}), ({NEXT_FREE_TASK_SQL}))
 RETURNING {TASK_ROWS.columns()}
 """
 
+# On PostgreSQL the claimed task's latest prediction comes back in the same statement.
+_CLAIM_WITH_SUGGESTION_SQL = f"""
+WITH chosen AS ({CLAIM_SQL.format(row_lock="FOR UPDATE SKIP LOCKED")})
+SELECT {TASK_ROWS.columns("chosen")}, {PREDICTION_ROWS.columns("s")} FROM chosen
+LEFT JOIN LATERAL ({latest_prediction_sql("chosen.id")}) s ON true
+"""
+
 
 def task_claim_next(*, project: Project, user) -> Task | None:
     """Lock the caller's next task in `project` until now + ANNOTATOR_LOCK_SECONDS and return
@@ -121,14 +129,6 @@ def task_claim_next(*, project: Project, user) -> Task | None:
     task.project = project
     task.latest_predictions = [] if suggestion is None else [suggestion]
     return task
-
-
-# On PostgreSQL the claimed task's latest prediction comes back in the same statement.
-_CLAIM_WITH_SUGGESTION_SQL = f"""
-WITH chosen AS ({CLAIM_SQL.format(row_lock="FOR UPDATE SKIP LOCKED")})
-SELECT {TASK_ROWS.columns("chosen")}, {PREDICTION_ROWS.columns("s")} FROM chosen
-LEFT JOIN LATERAL ({latest_prediction_sql("chosen.id")}) s ON true
-"""
 
 
 @transaction.atomic
@@ -198,13 +198,14 @@ def release_lock(*, task: Task) -> None:
     task.locked_by = None
     task.locked_until = None
     task.updated_at = timezone.now()
+    params = {
+        "status": task.status,
+        "annotation_count": task.annotation_count,
+        "now": connection.ops.adapt_datetimefield_value(task.updated_at),
+        "task": task.pk,
+    }
     with hot_cursor() as cursor:
-        cursor.execute(_RELEASE_SQL, {
-            "status": task.status,
-            "annotation_count": task.annotation_count,
-            "now": connection.ops.adapt_datetimefield_value(task.updated_at),
-            "task": task.pk,
-        })
+        cursor.execute(_RELEASE_SQL, params)
 
 
 def _advisory_key(user_id: int, project_id: int) -> int:
