@@ -80,6 +80,24 @@ def test_simultaneous_claims_on_postgresql_never_share_a_task():
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
+def test_one_annotators_simultaneous_requests_on_postgresql_hold_one_task():
+    """A double click, or two tabs: every request gets the same task, and only one is locked."""
+    project, (user,) = make_project(tasks=5, claimers=1)
+    served, lock = [], threading.Lock()
+
+    def claim_and_note(user):
+        task_id = _claim_id(project, user)
+        with lock:
+            served.append(task_id)
+
+    run_together([user] * 8, claim_and_note)
+
+    assert len(served) == 8 and len(set(served)) == 1, served
+    assert list(Task.objects.filter(locked_by=user).values_list("id", flat=True)) == served[:1]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_claim_and_submit_loops_on_postgresql_label_each_task_once():
     project, users = make_project(tasks=120, claimers=10)
 
