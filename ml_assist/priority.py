@@ -17,10 +17,12 @@ from collections.abc import Iterable
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Case, FloatField, Value, When
+from django.db.models import Case, FloatField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
-from platform_core.models import Project, Task
+from platform_core.models import Prediction, Project, Task
 from platform_core.models.projects import QueueOrder
+from platform_core.models.tasks import OPEN_STATUSES
 
 # PostgreSQL: UPDATE … FROM (VALUES …) with 2 parameters a row; 5,000 rows ≈ 10,000 of the
 # 65,535 parameters a statement may carry and ~150 KB of SQL.
@@ -118,17 +120,28 @@ def priorities_apply(*, project: Project, uncertainties: dict[int, float]) -> in
 
 
 def priorities_reset(*, project: Project) -> int:
-    """Re-derive every task's priority after the project's queue_order changed; rows written.
+    """Re-derive the open tasks' priorities after the project's queue_order changed; rows
+    written. Closed tasks are never served, so theirs are left alone.
 
-    `sequential` is one UPDATE; `random` walks the ids in batches; `uncertainty` needs a
-    prediction pass (priorities_apply after it), so nothing is written here.
+    `sequential` is one UPDATE; `random` walks the ids in batches; `uncertainty` is one UPDATE
+    from the stored suggestions, 1 - confidence (the measure when that is all there is), 0 for
+    a task without one; the next prediction pass refines it with the full probabilities.
     """
+    tasks = Task.objects.filter(project=project, status__in=OPEN_STATUSES)
     if project.queue_order == QueueOrder.SEQUENTIAL:
-        return Task.objects.filter(project=project).exclude(priority=0.0).update(priority=0.0)
+        return tasks.exclude(priority=0.0).update(priority=0.0)
+    if project.queue_order == QueueOrder.UNCERTAINTY:
+        latest_confidence = (
+            Prediction.objects.filter(task=OuterRef("pk"))
+            .order_by("-created_at", "-id")
+            .values("confidence")[:1]
+        )
+        uncertainty = Value(1.0) - Subquery(latest_confidence, output_field=FloatField())
+        return tasks.update(priority=Coalesce(uncertainty, Value(0.0)))
     if project.queue_order != QueueOrder.RANDOM:
-        return 0
+        raise ValueError(f"unknown queue order {project.queue_order!r}")
     written = 0
-    ids = Task.objects.filter(project=project).order_by("id").values_list("id", flat=True)
+    ids = tasks.order_by("id").values_list("id", flat=True)
     for batch in in_batches(ids.iterator(chunk_size=PG_BATCH), PG_BATCH):
         written += priorities_write(
             project=project, priorities={task_id: random_priority(task_id) for task_id in batch}

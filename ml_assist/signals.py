@@ -1,7 +1,8 @@
-"""Hooks on other apps' models, connected in MlAssistConfig.ready().
+"""Hooks on other apps' models and signals, connected in MlAssistConfig.ready().
 
-annotator calls nothing of ours and platform_core does not know we exist: a saved annotation
-that counts as an accepted label schedules `ml.retrain_check` once its transaction commits, and
+annotator calls nothing of ours and platform_core does not know we exist. A project whose
+queue order changed gets its priorities re-derived on the worker (ml.priorities_reset). A saved
+annotation that counts as an accepted label schedules `ml.retrain_check` once its transaction commits, and
 the worker decides whether ML_RETRAIN_EVERY new labels call for a training job. The count
 runs on the worker so that a submit stays one short transaction.
 
@@ -19,6 +20,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 
 from annotator.models import Annotation, AnnotationStatus
+from platform_core.signals import queue_order_changed
 
 COUNTED = (AnnotationStatus.SUBMITTED, AnnotationStatus.ACCEPTED)
 
@@ -46,5 +48,14 @@ def schedule_retrain_check(project_id: int) -> None:
     _check_queued_until[project_id] = now + delay
 
 
+def queue_order_was_changed(sender, project, **kwargs) -> None:
+    """Sent after commit (platform_core.services.projects): re-derive priorities on the worker,
+    as a million-task project takes a while."""
+    from ml_assist.tasks import priorities_reset_task
+
+    priorities_reset_task.delay(project.pk)
+
+
 def connect() -> None:
     post_save.connect(annotation_saved, sender=Annotation, dispatch_uid="ml_assist.annotation_saved")
+    queue_order_changed.connect(queue_order_was_changed, dispatch_uid="ml_assist.queue_order")

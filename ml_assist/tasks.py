@@ -6,6 +6,7 @@ worker died (reject_on_worker_lost) finishes the job without writing anything tw
 """
 from celery import shared_task
 
+from ml_assist.priority import priorities_reset
 from ml_assist.services.demo import demo_bootstrap, demo_imports_state
 from ml_assist.services.prelabel import model_prelabel
 from ml_assist.services.retrain import retrain_if_due
@@ -40,6 +41,20 @@ def prelabel_task(job_id: int) -> None:
 )
 def train_task(job_id: int) -> None:
     model_train(job_id=job_id)
+
+
+# Deriving priorities from the order is idempotent: a redelivered message writes the same values.
+@shared_task(
+    name="ml.priorities_reset",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=PRELABEL_TIME_LIMIT_S,
+    soft_time_limit=PRELABEL_TIME_LIMIT_S - 60,
+)
+def priorities_reset_task(project_id: int) -> None:
+    project = Project.objects.filter(pk=project_id).first()
+    if project is not None:  # deleted since
+        priorities_reset(project=project)
 
 
 # Losing one check is harmless (the next accepted label repeats it), so no redelivery.

@@ -1,4 +1,5 @@
 """Projects: created, changed and deleted by the admins and managers of their organization."""
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -6,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from platform_core.models import Organization, Project
+from platform_core.signals import queue_order_changed
 
 # What may change after creation. `organization` and `task_type` may not: moving a project
 # would move its data between customers, and a new task type would make every stored
@@ -61,10 +63,13 @@ def project_update(*, project: Project, data: dict[str, Any]) -> Project:
     """Apply `data` (keys from PROJECT_SETTING_FIELDS) and save; label_config is re-validated
     against the project's task type."""
     _reject_unknown_settings(data)
+    order_changes = "queue_order" in data and data["queue_order"] != project.queue_order
     for field, value in data.items():
         setattr(project, field, value)
     _validate(project)
     _save(project)
+    if order_changes:  # the queue must follow: the tasks' priorities are derived from it
+        transaction.on_commit(partial(queue_order_changed.send, sender=Project, project=project))
     return project
 
 

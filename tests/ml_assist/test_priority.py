@@ -15,10 +15,10 @@ from ml_assist.priority import (
     random_priority,
     uncertainty_priority,
 )
-from platform_core.models import Role, Task
+from platform_core.models import Role, Task, TaskStatus
 from platform_core.models.projects import QueueOrder
 from tests.factories import MembershipFactory, ProjectFactory
-from tests.platform_core.factories import TaskFactory
+from tests.platform_core.factories import PredictionFactory, TaskFactory
 
 
 def _tasks(project, count):
@@ -142,4 +142,53 @@ def test_reset_rederives_every_priority_after_the_order_changed(db):
     assert priorities_reset(project=project) == 20
     assert set(_priorities(project).values()) == {0.0}
     project.queue_order = QueueOrder.UNCERTAINTY
-    assert priorities_reset(project=project) == 0  # waits for the next prediction pass
+    sure, unsure, unknown = tasks[:3]
+    PredictionFactory(task=sure, confidence=0.1, model_version="v1")
+    PredictionFactory(task=sure, confidence=0.9, model_version="v2")  # the latest counts
+    PredictionFactory(task=unsure, confidence=0.3)
+    PredictionFactory(task=unknown, confidence=None)
+    assert priorities_reset(project=project) == 20
+    priorities = _priorities(project)
+    assert priorities[sure.pk] == pytest.approx(0.1) and priorities[unsure.pk] == pytest.approx(0.7)
+    assert priorities[unknown.pk] == 0.0 and priorities[tasks[3].pk] == 0.0
+
+
+def test_reset_leaves_closed_tasks_alone(db):
+    project = ProjectFactory(queue_order=QueueOrder.RANDOM)
+    open_task, done = _tasks(project, 2)
+    Task.objects.filter(pk=done.pk).update(status=TaskStatus.SUBMITTED, priority=0.5)
+
+    assert priorities_reset(project=project) == 1
+    assert _priorities(project) == {open_task.pk: random_priority(open_task.pk), done.pk: 0.5}
+
+
+def test_changing_the_queue_order_reorders_the_queue(
+    db, member, api_client, django_capture_on_commit_callbacks
+):
+    project = ProjectFactory(queue_order=QueueOrder.SEQUENTIAL)
+    tasks = _tasks(project, 30)
+    client = api_client(member(Role.MANAGER, project.organization))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.patch(
+            f"/api/v1/projects/{project.pk}/", {"queue_order": "random"}, format="json"
+        )
+
+    assert response.status_code == 200, response.json()
+    assert _priorities(project) == {t.pk: random_priority(t.pk) for t in tasks}
+
+
+def test_saving_other_settings_leaves_the_priorities_alone(
+    db, member, api_client, django_capture_on_commit_callbacks
+):
+    project = ProjectFactory(queue_order=QueueOrder.SEQUENTIAL)
+    task = _tasks(project, 1)[0]
+    Task.objects.filter(pk=task.pk).update(priority=0.25)  # a stale priority stays stale
+    client = api_client(member(Role.MANAGER, project.organization))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        body = {"name": "Renamed", "queue_order": "sequential"}
+        response = client.patch(f"/api/v1/projects/{project.pk}/", body, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert callbacks == [] and _priorities(project) == {task.pk: 0.25}
