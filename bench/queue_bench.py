@@ -245,6 +245,8 @@ class Client:
                 self.round(measure=False)
             barrier.wait()
             deadline = time.monotonic() + self.seconds
+            if self.think_s:  # arrive spread out, as people do, not all at the barrier's instant
+                time.sleep(self.rng.uniform(0, self.think_s))
             while time.monotonic() < deadline and self.round(measure=True):
                 pass
             barrier.wait()
