@@ -81,13 +81,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    db_options = DATABASES["default"].setdefault("OPTIONS", {})  # DATABASE_URL?key=value wins
+    # Seconds to wait for PostgreSQL to accept a connection: an unreachable server fails a
+    # request (and /healthz) quickly instead of holding a worker for the OS's TCP timeout.
+    db_options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
     # The statements of the labeling loop (platform_core.sql) bind on the server; psycopg
     # prepares one after this many runs on a connection, which saves the database its planning
     # (more CPU than the execution for those). The ORM's own queries bind on the client and are
     # never prepared. 0 disables it, for a pooler that cannot keep prepared statements (PgBouncer
     # in transaction mode before 1.21).
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-        env.int("DATABASE_PREPARE_THRESHOLD", default=5) or None
+    db_options.setdefault(
+        "prepare_threshold", env.int("DATABASE_PREPARE_THRESHOLD", default=5) or None
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

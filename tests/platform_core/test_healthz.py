@@ -1,3 +1,4 @@
+import socket
 import time
 
 import pytest
@@ -54,3 +55,24 @@ def test_no_credentials_needed_and_a_bad_session_does_not_matter():
     client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
 
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_database_that_never_answers_fails_within_the_connect_timeout(settings):
+    """A server that accepts TCP but never speaks (a hung host, a full proxy) must not hold the
+    request for the operating system's TCP timeout."""
+    from django.db import OperationalError
+    from django.db.utils import ConnectionHandler
+
+    timeout = settings.DATABASES["default"]["OPTIONS"]["connect_timeout"]
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # completes handshakes, never accepts or answers
+        database = {**settings.DATABASES["default"], "HOST": "127.0.0.1",
+                    "PORT": silent.getsockname()[1]}
+        connection = ConnectionHandler({"default": database})["default"]
+        started = time.monotonic()
+
+        with pytest.raises(OperationalError):
+            connection.ensure_connection()
+
+    assert 0 < timeout and time.monotonic() - started < timeout + 1
