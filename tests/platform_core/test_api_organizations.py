@@ -149,6 +149,44 @@ def test_adding_someone_already_in_the_organization_is_a_400(org, member, api_cl
     assert Membership.objects.get(user=annotator, organization=org).role == Role.ANNOTATOR
 
 
+def test_two_admins_adding_the_same_member_at_once_get_a_400_not_a_500(
+    org, member, api_client, monkeypatch
+):
+    admin, person = member(Role.ADMIN, org), UserFactory()
+    checked = Membership.full_clean
+
+    def the_other_admin_saves_first(membership, *args, **kwargs):
+        checked(membership, *args, **kwargs)
+        MembershipFactory(user=person, organization=org, role=Role.REVIEWER)
+
+    monkeypatch.setattr(Membership, "full_clean", the_other_admin_saves_first)
+    body = {"username": person.username, "role": Role.ANNOTATOR}
+    response = api_client(admin).post(members_url(org), body, format="json")
+
+    # (The other admin's row shares this test's transaction, so the refusal rolls it back too;
+    # across two real requests it stays.)
+    assert response.status_code == 400
+    assert response.json() == {"username": ["This user is already a member."]}
+
+
+def test_two_admins_creating_the_same_new_user_at_once_get_a_400_not_a_500(
+    org, member, api_client, monkeypatch
+):
+    admin, user_model = member(Role.ADMIN, org), get_user_model()
+    checked = user_model.full_clean
+
+    def the_other_admin_saves_first(user, *args, **kwargs):
+        checked(user, *args, **kwargs)
+        UserFactory(username=user.username)
+
+    monkeypatch.setattr(user_model, "full_clean", the_other_admin_saves_first)
+    body = {"username": "newcomer", "role": Role.ANNOTATOR, "password": NEW_PASSWORD}
+    response = api_client(admin).post(members_url(org), body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["username"]
+
+
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.REVIEWER, Role.ANNOTATOR])
 def test_only_admins_add_members(org, member, api_client, role):
     caller = member(role, org)
