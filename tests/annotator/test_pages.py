@@ -38,6 +38,20 @@ def test_login_with_the_form_lands_on_home(client, member):
     assert user.username in response.content.decode()
 
 
+def test_the_login_page_locks_a_username_after_repeated_failures(client, member, settings):
+    user = member(Role.ANNOTATOR)
+    wrong = {"username": user.username, "password": "guess"}
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert client.post(reverse("login"), wrong).status_code == 200  # the form, with an error
+
+    locked = client.post(reverse("login"), wrong)  # the last failure allowed
+    right_too = client.post(reverse("login"), {**wrong, "password": DEFAULT_PASSWORD})
+
+    assert locked.status_code == right_too.status_code == 429
+    assert b"Too many failed sign-ins" in right_too.content
+    assert "_auth_user_id" not in client.session
+
+
 def test_logout_is_a_post_that_returns_to_login(client, member):
     client.force_login(member(Role.ANNOTATOR))
 

@@ -2,6 +2,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -63,6 +64,49 @@ def test_wrong_password_gets_400_and_no_token():
     assert response.status_code == 400
     assert "token" not in response.json()
     assert not Token.objects.filter(user=user).exists()
+
+
+def ask_for_token(username: str, password: str):
+    return APIClient().post(TOKEN_URL, {"username": username, "password": password}, format="json")
+
+
+def test_repeated_wrong_passwords_lock_the_username_even_for_the_right_one(settings):
+    user, bystander = UserFactory(), UserFactory()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert ask_for_token(user.username, "guess").status_code == 400
+    assert ask_for_token(user.username, "guess").status_code == 429  # the last failure allowed
+
+    locked = ask_for_token(user.username, DEFAULT_PASSWORD)
+
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.json()["detail"]
+    assert not Token.objects.filter(user=user).exists()
+    assert ask_for_token(bystander.username, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_a_successful_sign_in_starts_the_count_again(settings):
+    user = UserFactory()
+    for _ in range(2):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert ask_for_token(user.username, "guess").status_code == 400
+        assert ask_for_token(user.username, DEFAULT_PASSWORD).status_code == 200
+    user.refresh_from_db()
+    assert user.last_login is not None
+
+
+def test_the_lock_ends_after_the_cool_off(settings):
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+
+    user = UserFactory()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        ask_for_token(user.username, "guess")
+    assert ask_for_token(user.username, DEFAULT_PASSWORD).status_code == 429
+
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(hours=1))
+
+    assert ask_for_token(user.username, DEFAULT_PASSWORD).status_code == 200
 
 
 def test_unknown_username_creates_no_user():
