@@ -2,9 +2,9 @@
 
 annotator calls nothing of ours and platform_core does not know we exist. A project whose
 queue order changed gets its priorities re-derived on the worker (ml.priorities_reset). A saved
-annotation that counts as an accepted label schedules `ml.retrain_check` once its transaction commits, and
-the worker decides whether ML_RETRAIN_EVERY new labels call for a training job. The count
-runs on the worker so that a submit stays one short transaction.
+annotation that counts as an accepted label schedules `ml.retrain_check` once its transaction
+commits, and the worker decides whether ML_RETRAIN_EVERY new labels call for a training job.
+The count runs on the worker so that a submit stays one short transaction.
 
 One check per project per ML_RETRAIN_CHECK_DELAY_S and web process, not one per label: at a
 hundred submits a second, a message and a count per label would cost the web server a
@@ -57,5 +57,7 @@ def queue_order_was_changed(sender, project, **kwargs) -> None:
 
 
 def connect() -> None:
-    post_save.connect(annotation_saved, sender=Annotation, dispatch_uid="ml_assist.annotation_saved")
+    post_save.connect(
+        annotation_saved, sender=Annotation, dispatch_uid="ml_assist.annotation_saved"
+    )
     queue_order_changed.connect(queue_order_was_changed, dispatch_uid="ml_assist.queue_order")

@@ -4,9 +4,10 @@ A claim is one statement: an UPDATE of the task the caller already holds, else o
 free task in queue order, found through the partial index `task_open_queue_idx` (project,
 priority DESC, id WHERE status is open), so on a million-task project the database walks the
 index from the front and stops at the first row that passes the filters. On PostgreSQL it is a
-prepared statement run with its generic plan: planning it took longer than running it. On PostgreSQL `FOR UPDATE SKIP LOCKED` makes concurrent claims step
-over each other's rows instead of queueing behind them; on SQLite the whole database has one
-writer at a time (transactions begin IMMEDIATE, see settings), which serializes claims.
+prepared statement run with its generic plan: planning it took longer than running it, and
+`FOR UPDATE SKIP LOCKED` makes concurrent claims step over each other's rows instead of
+queueing behind them; on SQLite the whole database has one writer at a time (transactions
+begin IMMEDIATE, see settings), which serializes claims.
 
 Only one annotator holds a task's lock at a time, even when `overlap` asks for several
 annotations: the second annotator gets the task after the first has submitted. That keeps

@@ -5,9 +5,10 @@ There is no self-signup: users come into being only when an organization admin a
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from platform_core.models import Membership, Organization
+from platform_core.services import save_unless_raced
 
 
 @transaction.atomic
@@ -44,18 +45,8 @@ def membership_add(
 
     membership = Membership(user=user, organization=organization, role=role)
     membership.full_clean()
-    _save_unless_raced(membership, {"username": "This user is already a member."})
+    save_unless_raced(membership, {"username": "This user is already a member."})
     return membership
-
-
-def _save_unless_raced(instance, conflict: dict) -> None:
-    """Save; a unique constraint that another request won since our checks is a 400 naming
-    `conflict`, not a 500. (Two admins adding the same person at the same moment.)"""
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError:
-        raise ValidationError(conflict) from None
 
 
 def _user_create(*, username: str, password: str):
@@ -67,5 +58,5 @@ def _user_create(*, username: str, password: str):
         raise ValidationError({"password": error.messages}) from None
     user.set_password(password)
     user.full_clean()
-    _save_unless_raced(user, {"username": "A user of this name was just added; add them again."})
+    save_unless_raced(user, {"username": "A user of this name was just added; add them again."})
     return user

@@ -4,9 +4,10 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from platform_core.models import Organization, Project
+from platform_core.services import save_unless_raced
 from platform_core.signals import queue_order_changed
 
 # What may change after creation. `organization` and `task_type` may not: moving a project
@@ -54,7 +55,8 @@ def project_create(
         **settings,
     )
     _validate(project)
-    _save(project)
+    # A double-clicked "create" passes _validate twice; the constraint decides the second.
+    save_unless_raced(project, {"name": DUPLICATE_NAME})
     return project
 
 
@@ -67,7 +69,7 @@ def project_update(*, project: Project, data: dict[str, Any]) -> Project:
     for field, value in data.items():
         setattr(project, field, value)
     _validate(project)
-    _save(project)
+    save_unless_raced(project, {"name": DUPLICATE_NAME})
     if order_changes:  # the queue must follow: the tasks' priorities are derived from it
         transaction.on_commit(partial(queue_order_changed.send, sender=Project, project=project))
     return project
@@ -86,15 +88,6 @@ def _reject_unknown_settings(values: dict[str, Any]) -> None:
     unknown = set(values) - PROJECT_SETTING_FIELDS
     if unknown:
         raise TypeError(f"Not project settings: {', '.join(sorted(unknown))}")
-
-
-def _save(project: Project) -> None:
-    # A double-clicked "create" passes _validate twice; the constraint decides the second.
-    try:
-        with transaction.atomic():
-            project.save()
-    except IntegrityError:
-        raise ValidationError({"name": DUPLICATE_NAME}) from None
 
 
 def _validate(project: Project) -> None:

@@ -43,7 +43,8 @@ def test_suggestions_and_annotations_render_as_drf_would():
     prediction = PredictionFactory(confidence=None)
     annotation = AnnotationFactory(prediction=prediction, changed_from_suggestion=False)
 
-    for serializer in (SuggestionOutputSerializer(prediction), AnnotationOutputSerializer(annotation)):
+    serializers_ = (SuggestionOutputSerializer(prediction), AnnotationOutputSerializer(annotation))
+    for serializer in serializers_:
         assert serializer.data == drf_rendering(serializer, serializer.instance)
 
 
