@@ -33,7 +33,7 @@ TASK_ROWS, PREDICTION_ROWS = ModelRows(Task), ModelRows(Prediction)
 _TASK_FOR_USER_SQL = f"""
 SELECT {TASK_ROWS.columns("t")}, {PROJECT_ROWS.columns("p")}
 FROM {Task._meta.db_table} t JOIN {Project._meta.db_table} p ON p.id = t.project_id
-WHERE t.id = %(task)s AND (%(superuser)s OR EXISTS (
+WHERE t.id = %(task)s AND NOT p.deleting AND (%(superuser)s OR EXISTS (
     SELECT 1 FROM {Membership._meta.db_table} m
     WHERE m.organization_id = p.organization_id AND m.user_id = %(user)s))
 {{row_lock}}
@@ -90,14 +90,15 @@ def latest_suggestion(*, task: Task) -> Prediction | None:
 
 
 def _annotations_in_callers_organizations(*, user, roles=None) -> QuerySet[Annotation]:
+    annotations = Annotation.objects.filter(task__project__deleting=False)
     if user.is_superuser:
-        return Annotation.objects.all()
+        return annotations
     memberships = Membership.objects.filter(
         user=user, organization=OuterRef("task__project__organization")
     )
     if roles is not None:
         memberships = memberships.filter(role__in=roles)
-    return Annotation.objects.filter(Exists(memberships))
+    return annotations.filter(Exists(memberships))
 
 
 def annotation_get_for_owner(*, user, annotation_id) -> Annotation:

@@ -25,9 +25,11 @@ def role_in_organization(*, user, organization_id: int) -> str | None:
 
 
 def projects_for_user(*, user) -> QuerySet[Project]:
+    """The caller's organizations' projects, never one being deleted (Project.deleting)."""
+    projects = Project.objects.filter(deleting=False)
     if user.is_superuser:
-        return Project.objects.all()
-    return Project.objects.filter(organization__memberships__user=user)
+        return projects
+    return projects.filter(organization__memberships__user=user)
 
 
 def row_id_or_none(value) -> int | None:
@@ -44,7 +46,7 @@ PROJECT_ROWS = ModelRows(Project)
 # SQL, not a queryset: every labeling call runs it (see platform_core.sql).
 _PROJECT_FOR_USER_SQL = (
     f"SELECT {PROJECT_ROWS.columns('p')} FROM {Project._meta.db_table} p "
-    f"WHERE p.id = %(project)s AND (%(superuser)s "
+    f"WHERE p.id = %(project)s AND NOT p.deleting AND (%(superuser)s "
     f"OR EXISTS (SELECT 1 FROM {Membership._meta.db_table} m "
     f"WHERE m.organization_id = p.organization_id AND m.user_id = %(user)s))"
 )
@@ -65,6 +67,7 @@ def project_get_for_user(*, user, project_id) -> Project:
 
 
 def tasks_for_user(*, user) -> QuerySet[Task]:
+    tasks = Task.objects.filter(project__deleting=False)
     if user.is_superuser:
-        return Task.objects.all()
-    return Task.objects.filter(project__organization__memberships__user=user)
+        return tasks
+    return tasks.filter(project__organization__memberships__user=user)

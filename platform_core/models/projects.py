@@ -73,11 +73,19 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set by project_delete: hidden from everyone at once while the worker purges its rows and
+    # files (project_purge), which takes minutes for a million tasks.
+    deleting = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="project_name_per_org")
+            # A project being purged frees its name for a new one straight away.
+            models.UniqueConstraint(
+                fields=["organization", "name"],
+                condition=models.Q(deleting=False),
+                name="project_name_per_org",
+            )
         ]
 
     def __str__(self) -> str:
