@@ -176,6 +176,8 @@ NODE_MODULES_DIR = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     ("vendor/wavesurfer", NODE_MODULES_DIR / "wavesurfer.js" / "dist"),
     ("vendor/annotorious", NODE_MODULES_DIR / "@annotorious" / "annotorious" / "dist"),
+    # jsdiff as ES modules: the review page highlights text changes with it.
+    ("vendor/diff", NODE_MODULES_DIR / "diff" / "libesm"),
 ]
 
 # -----------------------------------------------------------------------------------------------
