@@ -146,7 +146,7 @@ def test_project_page_shows_labels_guidelines_datasets_and_imports(client, membe
     body = response.content.decode()
     assert project.name in body
     assert "positive" in body and "background-color: #2e7d32" in body
-    assert '<pre class="guidelines"># Rules' in body
+    assert '<div class="guidelines markdown"><h1>Rules</h1>' in body
     assert "batch one" in body and "batch1.jsonl" in body
     assert reverse("project-import", args=[project.id]) not in body  # reviewers do not import
 
