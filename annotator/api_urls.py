@@ -9,6 +9,13 @@ from annotator.apis.queue import (
     TaskReleaseApi,
     TaskSkipApi,
 )
+from annotator.apis.reviews import (
+    AnnotationReviewApi,
+    NextReviewApi,
+    ReviewItemReleaseApi,
+    ReviewProgressApi,
+    TaskSpotCheckApi,
+)
 
 app_name = "annotator_api"
 
@@ -31,5 +38,22 @@ urlpatterns = [
         "annotations/<int:annotation_id>/",
         AnnotationDetailApi.as_view(),
         name="annotation-detail",
+    ),
+    path("projects/<int:project_id>/next-review/", NextReviewApi.as_view(), name="next-review"),
+    path(
+        "projects/<int:project_id>/review-progress/",
+        ReviewProgressApi.as_view(),
+        name="review-progress",
+    ),
+    path(
+        "annotations/<int:annotation_id>/review/",
+        AnnotationReviewApi.as_view(),
+        name="annotation-review",
+    ),
+    path("tasks/<int:task_id>/spot-check/", TaskSpotCheckApi.as_view(), name="task-spot-check"),
+    path(
+        "review-items/<int:item_id>/release/",
+        ReviewItemReleaseApi.as_view(),
+        name="review-item-release",
     ),
 ]

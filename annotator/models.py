@@ -13,7 +13,7 @@ class AnnotationStatus(models.TextChoices):
 class Annotation(models.Model):
     """One annotator's current answer for one task; earlier answers live in AnnotationVersion."""
 
-    # Both served by the composite indexes below (one_annotation_per_annotator starts with the
+    # Both served by the composite indexes below (one_live_annotation_per_annotator starts with the
     # task, annotation_by_user_idx with the annotator): one index less to write per submit.
     task = models.ForeignKey(
         Task, on_delete=models.CASCADE, related_name="annotations", db_index=False
@@ -40,7 +40,12 @@ class Annotation(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["task", "annotator"], name="one_annotation_per_annotator")
+            # A rejected annotation stays as history; its annotator may label the task again.
+            models.UniqueConstraint(
+                fields=["task", "annotator"],
+                condition=~models.Q(status="rejected"),
+                name="one_live_annotation_per_annotator",
+            )
         ]
         indexes = [models.Index(fields=["annotator", "created_at"], name="annotation_by_user_idx")]
 
@@ -69,3 +74,138 @@ class TaskSkip(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["task", "user"], name="one_skip_per_user")]
+
+
+class ReviewVerdict(models.TextChoices):
+    ACCEPT = "accept", "Accept"
+    CORRECT = "correct", "Correct"
+    REJECT = "reject", "Reject"
+
+
+class ReviewKind(models.TextChoices):
+    ANNOTATION = "annotation", "Annotation"
+    SPOT_CHECK = "spot_check", "Spot-check of a machine label"
+
+
+class Review(models.Model):
+    """One verdict, kept for good: who decided what about which result, and what they changed.
+
+    A review of an annotation has `annotation`; a spot-check of an auto-accepted machine label
+    has `prediction` (and no annotation). `reviewed_result` is the result as the reviewer saw
+    it, `result` the one they accepted or set (null for a reject), `edit` the difference.
+    """
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reviews")
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.CASCADE, null=True, blank=True, related_name="reviews"
+    )
+    prediction = models.ForeignKey(
+        Prediction, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=ReviewKind.choices)
+    stage = models.PositiveSmallIntegerField(default=1)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
+    verdict = models.CharField(max_length=16, choices=ReviewVerdict.choices)
+    reviewed_result = models.JSONField()
+    result = models.JSONField(null=True, blank=True)
+    # {"metric": "labels_changed" | "span_f1" | "box_iou" | "cer" | "choice_flipped", "value": x}
+    edit = models.JSONField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    # The machine's confidence, for spot-checks: precision is measured per confidence band.
+    confidence = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(verdict="reject") | ~models.Q(comment=""),
+                name="review_reject_has_comment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verdict="reject") | models.Q(result__isnull=False),
+                name="review_keeps_final_result",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["task", "created_at"], name="review_task_idx"),
+            models.Index(fields=["reviewer", "created_at"], name="review_by_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review {self.pk} ({self.verdict}) of task {self.task_id}"
+
+
+class ReviewItem(models.Model):
+    """A result waiting for a reviewer: the review queue, one row per pending item.
+
+    Deleted when its verdict is recorded (the Review row is the record), so the table holds
+    only what is left to review and the claim walks a short index. `author` is the annotator
+    (a reviewer never reviews their own work) and `excluded_reviewer` the first-stage reviewer
+    of a second-stage item.
+    """
+
+    project = models.ForeignKey(
+        "platform.Project", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="review_items")
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.CASCADE, null=True, blank=True, related_name="review_items"
+    )
+    prediction = models.ForeignKey(
+        Prediction, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=ReviewKind.choices)
+    stage = models.PositiveSmallIntegerField(default=1)
+    # For a second stage: the result the first reviewer passed.
+    result = models.JSONField(null=True, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="+", db_index=False,
+    )
+    excluded_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="+", db_index=False,
+    )
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", db_index=False,
+    )
+    locked_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="annotation", annotation__isnull=False)
+                | models.Q(kind="spot_check", prediction__isnull=False),
+                name="review_item_has_subject",
+            ),
+            # One pending item per annotation (or machine label) and stage.
+            models.UniqueConstraint(
+                fields=["annotation", "stage"],
+                condition=models.Q(annotation__isnull=False),
+                name="one_review_item_per_annotation",
+            ),
+            models.UniqueConstraint(
+                fields=["task"],
+                condition=models.Q(kind="spot_check"),
+                name="one_spot_check_item_per_task",
+            ),
+        ]
+        indexes = [
+            # next-review walks this from the front, oldest first.
+            models.Index(fields=["project", "id"], name="review_queue_idx"),
+            models.Index(
+                fields=["locked_by", "project", "locked_until"],
+                name="review_held_lock_idx",
+                condition=models.Q(locked_by__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review item {self.pk} ({self.kind}, stage {self.stage}) of task {self.task_id}"

@@ -1,26 +1,31 @@
 """Reads of the annotator app, scoped to the caller: another organization's ids are not found."""
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from annotator.models import Annotation
+from annotator.models import Annotation, Review, ReviewVerdict
 from platform_core.holdout import suggestion_holdout
-from platform_core.models import Membership, Prediction, Project, Role, Task
+from platform_core.models import Membership, Prediction, Project, Task
+from platform_core.models.organizations import REVIEWING_ROLES
 from platform_core.models.tasks import OPEN_STATUSES
 from platform_core.selectors import PROJECT_ROWS, row_id_or_none
-from platform_core.sql import ModelRows, fetch_one
+from platform_core.sql import ModelRows, fetch_one, hot_cursor
+
+User = get_user_model()
 
 # Besides its author, these roles may read an annotation (to review it, to manage the project).
-ANNOTATION_READER_ROLES = (Role.ADMIN, Role.MANAGER, Role.REVIEWER)
+ANNOTATION_READER_ROLES = REVIEWING_ROLES
 # Projects this large get their task counts from the cache (see project_task_counts); smaller
 # ones are counted exactly on every call.
 TASK_COUNTS_CACHED_FROM = 50_000
 TASK_COUNTS_CACHE_SECONDS = 10
 
 
-def _get_or_404(queryset: QuerySet, pk, message: str):
+def get_or_404(queryset: QuerySet, pk, message: str):
     try:
         return queryset.get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError):
@@ -89,7 +94,28 @@ def latest_suggestion(*, task: Task) -> Prediction | None:
     return None if found is None else found[0]
 
 
-def _annotations_in_callers_organizations(*, user, roles=None) -> QuerySet[Annotation]:
+_REVIEW_NOTE_SQL = f"""
+SELECT r.verdict, r.comment, u.username, r.created_at
+FROM {Review._meta.db_table} r JOIN {User._meta.db_table} u ON u.id = r.reviewer_id
+WHERE r.task_id = %s ORDER BY r.created_at DESC, r.id DESC LIMIT 1
+"""
+
+
+def review_note(*, task: Task) -> dict | None:
+    """The reviewer's comment when the task's latest review sent it back to labeling, else
+    None: the next annotator reads what was wrong before labeling it again."""
+    with hot_cursor() as cursor:
+        cursor.execute(_REVIEW_NOTE_SQL, [task.pk])
+        row = cursor.fetchone()
+    if row is None or row[0] != ReviewVerdict.REJECT:
+        return None
+    created_at = row[3]
+    if isinstance(created_at, str):  # SQLite hands back text through a raw cursor
+        created_at = parse_datetime(created_at)
+    return {"comment": row[1], "reviewer": row[2], "created_at": created_at}
+
+
+def annotations_in_callers_organizations(*, user, roles=None) -> QuerySet[Annotation]:
     annotations = Annotation.objects.filter(task__project__deleting=False)
     if user.is_superuser:
         return annotations
@@ -106,18 +132,18 @@ def annotation_get_for_owner(*, user, annotation_id) -> Annotation:
 
     Anyone else's is "not found": an annotator cannot tell another's ids from missing ones.
     """
-    annotations = _annotations_in_callers_organizations(user=user).filter(annotator=user)
-    return _get_or_404(
+    annotations = annotations_in_callers_organizations(user=user).filter(annotator=user)
+    return get_or_404(
         annotations.select_related("task__project"), annotation_id, "No such annotation."
     )
 
 
 def annotation_get_for_reader(*, user, annotation_id) -> Annotation:
     """The annotation if the caller wrote it, or reviews or manages its organization."""
-    own = _annotations_in_callers_organizations(user=user).filter(annotator=user)
-    as_role = _annotations_in_callers_organizations(user=user, roles=ANNOTATION_READER_ROLES)
+    own = annotations_in_callers_organizations(user=user).filter(annotator=user)
+    as_role = annotations_in_callers_organizations(user=user, roles=ANNOTATION_READER_ROLES)
     annotations = (own | as_role).select_related("task__project").prefetch_related("versions")
-    return _get_or_404(annotations, annotation_id, "No such annotation.")
+    return get_or_404(annotations, annotation_id, "No such annotation.")
 
 
 def queue_progress(*, user, project: Project) -> dict:

@@ -10,7 +10,6 @@
   threshold and send the auto-accepted, unreviewed tasks now under it back to the queue.
 - `suggestion_holdout`: the stable share of tasks served without a suggestion.
 """
-import math
 import random
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -19,14 +18,13 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from annotator.models import Annotation
+from annotator.models import Annotation, ReviewItem, ReviewKind
+from annotator.quality import wilson_interval
 from ml_assist.priority import id_batch_size, in_batches
 from ml_assist.routing_models import RoutingDecision, RoutingVerdict
 from platform_core.holdout import suggestion_holdout  # noqa: F401 (part of routing's API)
 from platform_core.models import Prediction, Project, Task, TaskStatus
 
-# z for a two-sided 95% interval.
-WILSON_Z_95 = 1.959963984540054
 # Below this many reviewed labels the threshold is left alone: with 10 reviews, all correct, the
 # lower bound is still 0.72, so acting earlier would push every threshold to 1.0 and stop the
 # auto-accepting that produces the next samples.
@@ -109,6 +107,17 @@ def route_confident(
                 if sampled:
                     result.sampled_for_review.append(task_id)
             RoutingDecision.objects.bulk_create(decisions)
+            ReviewItem.objects.bulk_create(
+                ReviewItem(
+                    project_id=project.pk,
+                    task_id=decision.task_id,
+                    prediction_id=decision.prediction_id,
+                    kind=ReviewKind.SPOT_CHECK,
+                    confidence=decision.confidence,
+                )
+                for decision in decisions
+                if decision.sampled_for_review and decision.prediction_id is not None
+            )
             result.auto_accepted.extend(ids)
     routed = set(result.auto_accepted)
     result.skipped = [task_id for task_id in wanted if task_id not in routed]
@@ -139,18 +148,6 @@ def _prediction_ids(task_ids: list[int], model_version: str | None) -> dict[int,
 
 
 # -- measuring ----------------------------------------------------------------------------------
-
-
-def wilson_interval(successes: int, n: int, *, z: float = WILSON_Z_95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion; (0, 1) when there is no observation."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    z2 = z * z
-    denominator = 1.0 + z2 / n
-    centre = (p + z2 / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def reviewed_sample(*, project: Project, min_confidence: float = 0.0) -> QuerySet:
@@ -274,6 +271,7 @@ def _return_to_queue(project: Project, threshold: float) -> list[int]:
             status=TaskStatus.SUGGESTED, updated_at=now
         )
         RoutingDecision.objects.filter(task_id__in=batch).delete()
+        ReviewItem.objects.filter(task_id__in=batch, kind=ReviewKind.SPOT_CHECK).delete()
     return task_ids
 
 

@@ -1,51 +1,65 @@
 """Reads of ml_assist: accepted labels, model versions, jobs (scoped to the caller where a
 person asks)."""
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from annotator.models import Annotation, AnnotationStatus
 from ml_assist.models import MlJob, MlJobKind, ModelVersion
-from platform_core.models import Project, TaskStatus
+from platform_core.models import Project, Task, TaskStatus
 from platform_core.selectors import projects_for_user
 
 # Versions listed by the models API and page; a project retrained every 50 labels for a year
 # has thousands, and only the recent ones are read.
 VERSIONS_SHOWN = 100
 
-# What counts as an accepted label while there is no review flow yet: an annotation a reviewer
-# accepted, or a submitted one whose task was not rejected. A reviewer's "reject" (annotation
-# or task rejected) takes a label out; when reviews arrive, only their verdicts will change
-# which rows match, not this module's callers.
-ACCEPTED_LABEL = Q(status=AnnotationStatus.ACCEPTED) | (
-    Q(status=AnnotationStatus.SUBMITTED) & ~Q(task__status=TaskStatus.REJECTED)
-)
+# Submitted annotations no reviewer has decided on yet: training data only where the project
+# says so (`train_on_unreviewed`, for projects without reviewers).
+UNREVIEWED_TASK_STATUSES = (TaskStatus.SUBMITTED, TaskStatus.IN_PROGRESS)
 
 
-def accepted_annotations(*, project: Project) -> QuerySet[Annotation]:
-    return Annotation.objects.filter(ACCEPTED_LABEL, task__project=project)
+def unreviewed_annotations(*, project: Project) -> QuerySet[Annotation]:
+    return Annotation.objects.filter(
+        task__project=project,
+        status=AnnotationStatus.SUBMITTED,
+        task__status__in=UNREVIEWED_TASK_STATUSES,
+    )
 
 
 def accepted_labels(*, project: Project) -> list[tuple[int, dict]]:
-    """(task id, result) per task with an accepted label, in task order: one per task, an
-    accepted annotation before a merely submitted one, else the latest.
+    """(task id, result) per task with an accepted label, in task order.
+
+    An accepted label is a task's `accepted_result`: what a reviewer accepted or corrected, or
+    a machine label a spot-check confirmed. With `train_on_unreviewed`, a task still waiting
+    for review adds its latest submitted annotation.
 
     No ORDER BY and no server-side cursor on purpose: both invite a "fast start" plan, and
     right after a bulk load (statistics still saying the annotations table is small) one such
     plan scanned every annotation once per task of the project, 40 s for 10,000 labels."""
-    rows = accepted_annotations(project=project).values_list(
-        "task_id", "status", "updated_at", "id", "result"
+    chosen: dict[int, dict] = dict(
+        Task.objects.filter(
+            project=project, status=TaskStatus.ACCEPTED, accepted_result__isnull=False
+        ).values_list("id", "accepted_result")
     )
-    chosen: dict[int, tuple] = {}
-    for task_id, status, updated_at, pk, result in rows:
-        rank = (status == AnnotationStatus.ACCEPTED, updated_at, pk)
-        if task_id not in chosen or rank > chosen[task_id][0]:
-            chosen[task_id] = (rank, result)
-    return [(task_id, chosen[task_id][1]) for task_id in sorted(chosen)]
+    if project.train_on_unreviewed:
+        newest: dict[int, tuple] = {}
+        rows = unreviewed_annotations(project=project).values_list(
+            "task_id", "updated_at", "id", "result"
+        )
+        for task_id, updated_at, pk, result in rows:
+            if task_id not in newest or (updated_at, pk) > newest[task_id][0]:
+                newest[task_id] = ((updated_at, pk), result)
+        chosen.update({task_id: result for task_id, (_, result) in newest.items()})
+    return sorted(chosen.items())
 
 
 def accepted_label_count(*, project: Project) -> int:
-    """Tasks with an accepted label: one aggregate query."""
-    return accepted_annotations(project=project).values("task_id").distinct().count()
+    """Tasks with an accepted label (as accepted_labels counts them): aggregate queries."""
+    count = Task.objects.filter(
+        project=project, status=TaskStatus.ACCEPTED, accepted_result__isnull=False
+    ).count()
+    if project.train_on_unreviewed:
+        count += unreviewed_annotations(project=project).values("task_id").distinct().count()
+    return count
 
 
 def active_version(*, project: Project) -> ModelVersion | None:
@@ -101,6 +115,10 @@ def models_overview(*, project: Project, limit: int = VERSIONS_SHOWN) -> dict:
                 "value": estimate.precision, "low": estimate.low, "high": estimate.high,
                 "n": estimate.n,
             },
+        },
+        "training_labels": {
+            "count": accepted_label_count(project=project),
+            "includes_unreviewed": project.train_on_unreviewed,
         },
         "version_count": model_versions(project=project).count(),
         "versions": versions,

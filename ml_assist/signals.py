@@ -20,6 +20,9 @@ from django.db import transaction
 from django.db.models.signals import post_save
 
 from annotator.models import Annotation, AnnotationStatus
+from annotator.signals import machine_label_reviewed
+from ml_assist.routing import routing_review_record
+from ml_assist.routing_models import RoutingDecision, RoutingVerdict
 from platform_core.signals import queue_order_changed
 
 COUNTED = (AnnotationStatus.SUBMITTED, AnnotationStatus.ACCEPTED)
@@ -56,8 +59,29 @@ def queue_order_was_changed(sender, project, **kwargs) -> None:
     priorities_reset_task.delay(project.pk)
 
 
+def spot_check_reviewed(sender, review, correct: bool, **kwargs) -> None:
+    """A reviewer judged an auto-accepted label: record it as routing's evidence (in the
+    verdict's transaction), then let the worker see whether the threshold must move, and
+    count the task's new accepted label towards retraining."""
+    decision = RoutingDecision.objects.select_for_update().filter(task_id=review.task_id).first()
+    if decision is None:  # routed before decisions were kept, or returned to the queue since
+        return
+    verdict = RoutingVerdict.CORRECT if correct else RoutingVerdict.INCORRECT
+    routing_review_record(decision=decision, verdict=verdict, reviewer=review.reviewer)
+    project_id = review.task.project_id
+    transaction.on_commit(partial(schedule_threshold_adjust, project_id))
+    transaction.on_commit(partial(schedule_retrain_check, project_id))
+
+
+def schedule_threshold_adjust(project_id: int) -> None:
+    from ml_assist.tasks import threshold_adjust_task
+
+    threshold_adjust_task.delay(project_id)
+
+
 def connect() -> None:
     post_save.connect(
         annotation_saved, sender=Annotation, dispatch_uid="ml_assist.annotation_saved"
     )
+    machine_label_reviewed.connect(spot_check_reviewed, dispatch_uid="ml_assist.spot_check")
     queue_order_changed.connect(queue_order_was_changed, dispatch_uid="ml_assist.queue_order")

@@ -7,6 +7,7 @@ worker died (reject_on_worker_lost) finishes the job without writing anything tw
 from celery import shared_task
 
 from ml_assist.priority import priorities_reset
+from ml_assist.routing import threshold_adjust
 from ml_assist.services.demo import demo_bootstrap, demo_imports_state
 from ml_assist.services.prelabel import model_prelabel
 from ml_assist.services.retrain import retrain_if_due
@@ -55,6 +56,14 @@ def priorities_reset_task(project_id: int) -> None:
     project = Project.objects.filter(pk=project_id).first()
     if project is not None:  # deleted since
         priorities_reset(project=project)
+
+
+# Idempotent: with nothing new reviewed, a second run finds the threshold where the first left it.
+@shared_task(name="ml.threshold_adjust", acks_late=True, time_limit=600, soft_time_limit=540)
+def threshold_adjust_task(project_id: int) -> None:
+    project = Project.objects.filter(pk=project_id, deleting=False).first()
+    if project is not None:
+        threshold_adjust(project=project)
 
 
 # Losing one check is harmless (the next accepted label repeats it), so no redelivery.

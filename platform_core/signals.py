@@ -4,3 +4,7 @@ from django.dispatch import Signal
 # After the transaction that changed a project's queue_order commits; keyword `project`.
 # ml_assist re-derives the open tasks' priorities from it.
 queue_order_changed = Signal()
+
+# Inside the transaction that set or cleared a task's gold_result; keyword `task`. The
+# annotator app judges the task's annotations against the new answer (or stops judging them).
+task_gold_changed = Signal()

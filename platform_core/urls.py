@@ -2,9 +2,10 @@ from django.urls import path
 
 from platform_core.apis.auth import TokenCreateApi
 from platform_core.apis.imports import ImportJobDetailApi, ProjectImportListApi
+from platform_core.apis.metrics import ProjectMetricsApi
 from platform_core.apis.organizations import OrganizationListApi, OrganizationMemberListApi
 from platform_core.apis.projects import ProjectDetailApi, ProjectListApi
-from platform_core.apis.tasks import ProjectTaskListApi, TaskDetailApi
+from platform_core.apis.tasks import ProjectTaskListApi, TaskDetailApi, TaskGoldApi
 
 app_name = "api"
 
@@ -26,4 +27,8 @@ urlpatterns = [
     path("projects/<int:project_id>/tasks/", ProjectTaskListApi.as_view(), name="project-tasks"),
     path("imports/<int:import_id>/", ImportJobDetailApi.as_view(), name="import-detail"),
     path("tasks/<int:task_id>/", TaskDetailApi.as_view(), name="task-detail"),
+    path("tasks/<int:task_id>/gold/", TaskGoldApi.as_view(), name="task-gold"),
+    path(
+        "projects/<int:project_id>/metrics/", ProjectMetricsApi.as_view(), name="project-metrics"
+    ),
 ]

@@ -13,7 +13,12 @@ from annotator.apis.serializers import (
     QueueTaskOutputSerializer,
     SkipInputSerializer,
 )
-from annotator.selectors import gold_accuracy, queue_progress, suggestion_for_annotator
+from annotator.selectors import (
+    gold_accuracy,
+    queue_progress,
+    review_note,
+    suggestion_for_annotator,
+)
 from annotator.services import task_claim_next, task_release, task_skip
 from platform_core.apis.common import ApiView, reject_unknown_query_params
 from platform_core.apis.permissions import IsProjectManager
@@ -38,6 +43,7 @@ class NextTaskApi(ApiView):
         context = {
             "request": request,
             "suggestion": suggestion_for_annotator(task=task, project=project),
+            "review_note": review_note(task=task),
         }
         return Response(QueueTaskOutputSerializer(task, context=context).data)
 

@@ -37,6 +37,12 @@ class SuggestionOutputSerializer(PlainOutputSerializer):
     created_at = serializers.DateTimeField()
 
 
+class ReviewNoteOutputSerializer(serializers.Serializer):
+    comment = serializers.CharField()
+    reviewer = serializers.CharField(help_text="The reviewer's username.")
+    created_at = serializers.DateTimeField()
+
+
 class QueueTaskOutputSerializer(PlainOutputSerializer):
     """The task as GET /api/v1/tasks/{id}/ shows it to an annotator, plus the lock's expiry."""
 
@@ -60,6 +66,9 @@ class QueueTaskOutputSerializer(PlainOutputSerializer):
     lock_expires_at = serializers.DateTimeField(
         source="locked_until", help_text="The task is yours until then; asking again renews it."
     )
+    review_note = serializers.SerializerMethodField(
+        help_text="Why a reviewer sent this task back to labeling, or null."
+    )
 
     @extend_schema_field(SuggestionOutputSerializer(allow_null=True))
     def get_suggestion(self, task):
@@ -71,6 +80,11 @@ class QueueTaskOutputSerializer(PlainOutputSerializer):
         if not task.media:
             return None
         return self.context["request"].build_absolute_uri(reverse("task-media", args=[task.pk]))
+
+    @extend_schema_field(ReviewNoteOutputSerializer(allow_null=True))
+    def get_review_note(self, task):
+        note = self.context.get("review_note")
+        return None if note is None else ReviewNoteOutputSerializer(note).data
 
 
 class EmptyInputSerializer(StrictInputSerializer):

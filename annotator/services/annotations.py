@@ -1,12 +1,14 @@
 """Annotations: submitting a held task, and an annotator editing their own submission."""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from annotator.models import Annotation, AnnotationStatus, AnnotationVersion
 from annotator.selectors import task_get_for_annotator
 from annotator.services.errors import QueueConflict
 from annotator.services.queue import release_lock, require_lock_holder
-from platform_core.models import Prediction, Task
+from annotator.services.review_queue import review_items_enqueue_submitted
+from platform_core.models import Prediction, Task, TaskStatus
 from platform_core.models.tasks import OPEN_STATUSES
 from platform_core.results import gold_matches, results_equal, validate_result
 
@@ -59,6 +61,8 @@ def annotation_submit(
         ) from None
     task.annotation_count += 1
     release_lock(task=task)
+    if task.status == TaskStatus.SUBMITTED:
+        review_items_enqueue_submitted(task=task, annotation=annotation)
     return annotation
 
 
@@ -84,6 +88,11 @@ def annotation_update(
             f"This annotation has been reviewed ({annotation.status}); it can no longer change.",
             code="reviewed",
         )
+    if annotation.review_items.filter(locked_until__gt=timezone.now()).exists():
+        raise QueueConflict(
+            "A reviewer is looking at this annotation right now; it cannot change meanwhile.",
+            code="in_review",
+        )
     task = annotation.task
     result = validate_result(project=task.project, task=task, result=result)
     if result != annotation.result:
@@ -106,7 +115,11 @@ def annotation_update(
 
 
 def _refuse_a_second_annotation(task: Task, user) -> None:
-    existing = Annotation.objects.filter(task=task, annotator=user).values_list("pk", flat=True)
+    existing = (
+        Annotation.objects.filter(task=task, annotator=user)
+        .exclude(status=AnnotationStatus.REJECTED)
+        .values_list("pk", flat=True)
+    )
     existing = existing.first()
     if existing is not None:
         raise QueueConflict(
@@ -133,3 +146,20 @@ def _judged(task: Task, prediction: Prediction | None, result: dict) -> dict:
         changed = not results_equal(task_type, result, prediction.result)
     gold = None if task.gold_result is None else gold_matches(task_type, result, task.gold_result)
     return {"changed_from_suggestion": changed, "gold_correct": gold}
+
+
+def judge_gold(*, task: Task) -> int:
+    """Judge every annotation of `task` against its gold answer (or stop judging them when it
+    has none); returns how many changed. Precondition: inside the transaction that changed
+    the gold answer, holding the task's row lock."""
+    changed = 0
+    task_type = task.project.task_type
+    for annotation in Annotation.objects.filter(task=task).only("id", "result", "gold_correct"):
+        verdict = None
+        if task.gold_result is not None:
+            verdict = gold_matches(task_type, annotation.result, task.gold_result)
+        if verdict != annotation.gold_correct:
+            annotation.gold_correct = verdict
+            annotation.save(update_fields=["gold_correct"])
+            changed += 1
+    return changed

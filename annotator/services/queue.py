@@ -61,7 +61,7 @@ WHERE t.project_id = %(project)s
   AND t.annotation_count < %(overlap)s
   AND NOT EXISTS (
     SELECT 1 FROM {Annotation._meta.db_table} a
-    WHERE a.task_id = t.id AND a.annotator_id = %(user)s)
+    WHERE a.task_id = t.id AND a.annotator_id = %(user)s AND a.status <> 'rejected')
   AND NOT EXISTS (
     SELECT 1 FROM {TaskSkip._meta.db_table} s WHERE s.task_id = t.id AND s.user_id = %(user)s)
 ORDER BY t.priority DESC, t.id

@@ -276,6 +276,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "platform_core.models.tasks.TaskStatus",
         "ImportStatusEnum": "platform_core.models.imports.ImportStatus",
         "AnnotationStatusEnum": "annotator.models.AnnotationStatus",
+        "ProjectKindEnum": "platform_core.models.projects.ProjectKind",
+        "ReviewKindEnum": "annotator.models.ReviewKind",
     },
 }
 

@@ -83,9 +83,17 @@ class RoutingOutputSerializer(serializers.Serializer):
     precision = PrecisionSerializer()
 
 
+class TrainingLabelsOutputSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Tasks whose label the next training learns from.")
+    includes_unreviewed = serializers.BooleanField(
+        help_text="Submissions no reviewer has decided on count too (train_on_unreviewed)."
+    )
+
+
 class ProjectModelsOutputSerializer(serializers.Serializer):
     project = serializers.IntegerField()
     active = serializers.CharField(allow_null=True, help_text="Name of the active version.")
     routing = RoutingOutputSerializer()
+    training_labels = TrainingLabelsOutputSerializer()
     version_count = serializers.IntegerField()
     versions = ModelVersionOutputSerializer(many=True, help_text="Newest first, at most 100.")

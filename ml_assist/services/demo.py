@@ -89,8 +89,15 @@ def demo_labels_record(*, project: Project, seed: int = 0, share: float = LABELE
     ]
     with transaction.atomic():
         Annotation.objects.bulk_create(annotations, batch_size=1000, ignore_conflicts=True)
-        Task.objects.filter(pk__in=[tasks[i][0] for i in chosen]).update(
-            status=TaskStatus.ACCEPTED, annotation_count=1, updated_at=timezone.now()
+        now = timezone.now()
+        accepted = [
+            Task(pk=tasks[i][0], status=TaskStatus.ACCEPTED, annotation_count=1,
+                 accepted_result=truth[tasks[i][1]], updated_at=now)
+            for i in chosen
+        ]
+        Task.objects.bulk_update(
+            accepted, ["status", "annotation_count", "accepted_result", "updated_at"],
+            batch_size=1000,
         )
     return len(annotations)
 

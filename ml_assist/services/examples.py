@@ -72,8 +72,8 @@ class Examples:
 
 
 def training_examples(*, project: Project) -> Examples:
-    """Every accepted label of the project (see selectors.ACCEPTED_LABEL: accepted, or submitted
-    on a task not rejected; one per task) with its task as an Item, media decoded."""
+    """Every accepted label of the project (selectors.accepted_labels: one per task) with its
+    task as an Item, media decoded."""
     labels = dict(accepted_labels(project=project))
     examples = Examples()
     ids = sorted(labels)

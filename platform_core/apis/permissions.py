@@ -7,7 +7,7 @@ non-member has already had a 404. These classes only decide what a member's role
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from platform_core.models import Organization, Role
-from platform_core.models.organizations import MANAGING_ROLES
+from platform_core.models.organizations import MANAGING_ROLES, REVIEWING_ROLES
 from platform_core.selectors import role_in_organization
 
 
@@ -59,6 +59,11 @@ class IsOrganizationAdmin(HasOrganizationRole):
 class IsProjectManager(HasOrganizationRole):
     roles = MANAGING_ROLES
     message = "Only an admin or a manager of this organization may do this."
+
+
+class IsProjectReviewer(HasOrganizationRole):
+    roles = REVIEWING_ROLES
+    message = "Only a reviewer, manager or admin of this organization may review."
 
 
 class IsOrganizationAdminOrReadOnly(IsOrganizationAdmin):

@@ -36,6 +36,9 @@ class ProjectSettingsSerializer(StrictInputSerializer):
     overlap = serializers.IntegerField(min_value=1, max_value=20, required=False)
     queue_order = serializers.ChoiceField(choices=QueueOrder.choices, required=False)
     review_sample_rate = _unit_interval()
+    annotation_review_rate = _unit_interval()
+    second_review_rate = _unit_interval()
+    train_on_unreviewed = serializers.BooleanField(required=False)
     auto_accept_threshold = _unit_interval(allow_null=True)
     target_precision = _unit_interval()
     suggestion_holdout_rate = _unit_interval()
@@ -86,6 +89,9 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
             "overlap",
             "queue_order",
             "review_sample_rate",
+            "annotation_review_rate",
+            "second_review_rate",
+            "train_on_unreviewed",
             "auto_accept_threshold",
             "target_precision",
             "suggestion_holdout_rate",

@@ -1,9 +1,12 @@
 """Tasks of a project: filterable from an allow-list, paginated, with the latest suggestion.
 
-For now every member of the organization may read its tasks (the queue, which decides what
-an annotator works on, comes later). What gives answers away, the gold result and who holds
-the lock, is shown to admins and managers only.
+Reviewers, managers and admins read every task of their organizations' projects; annotators
+only the tasks they hold or labeled (the worker task scope, platform_core.extensions), so the
+list cannot be paged through to see work that is not theirs. What gives answers away, the gold
+result and who holds the lock, is shown to admins and managers only; they also mark and unmark
+gold tasks.
 """
+from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -11,12 +14,25 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from platform_core.apis.common import ApiView, query_param, reject_unknown_query_params
-from platform_core.apis.permissions import is_manager
+from platform_core.apis.common import (
+    ApiView,
+    StrictInputSerializer,
+    query_param,
+    reject_unknown_query_params,
+)
+from platform_core.apis.permissions import (
+    IsProjectManager,
+    caller_role,
+    is_manager,
+    organization_id_of,
+)
 from platform_core.apis.scoping import task_get_for_user, with_latest_suggestion
+from platform_core.extensions import task_detail_sections, worker_task_scope
 from platform_core.holdout import suggestion_holdout
 from platform_core.models import Prediction, Task, TaskStatus
+from platform_core.models.organizations import REVIEWING_ROLES
 from platform_core.selectors import project_get_for_user
+from platform_core.services.tasks import task_gold_clear, task_gold_set
 
 ORDERINGS = ("id", "-id", "priority", "-priority", "created_at", "-created_at")
 TASK_LIST_PARAMS = ("status", "dataset", "is_gold", "ordering")
@@ -49,9 +65,16 @@ class TaskOutputSerializer(serializers.ModelSerializer):
             "width",
             "height",
             "annotation_count",
+            "accepted_result",
             "created_at",
             "suggestion",
         ]
+        extra_kwargs = {
+            "accepted_result": {
+                "help_text": "The final label once accepted: what a reviewer accepted or "
+                "corrected, or a machine label a spot-check confirmed."
+            }
+        }
 
     def get_media_url(self, task) -> str | None:
         if not task.media:
@@ -90,6 +113,23 @@ def _task_serializer(request, obj):
     return TaskManagerOutputSerializer if is_manager(request, obj) else TaskOutputSerializer
 
 
+class TaskDetailOutputSerializer(TaskManagerOutputSerializer):
+    history = serializers.JSONField(
+        required=False,
+        help_text="Suggestions, each annotation with its earlier versions and reviews, and the "
+        "spot-checks of the machine label; annotators see only their own annotations.",
+    )
+
+    class Meta(TaskManagerOutputSerializer.Meta):
+        fields = TaskManagerOutputSerializer.Meta.fields + ["history"]
+
+
+def _visible_tasks(request, project_or_task, tasks):
+    if caller_role(request, organization_id_of(project_or_task)) in REVIEWING_ROLES:
+        return tasks
+    return worker_task_scope(tasks=tasks, user=request.user)
+
+
 class ProjectTaskListApi(ApiView):
     """A project's tasks, filtered and ordered from an allow-list; other parameters are a 400."""
 
@@ -107,22 +147,67 @@ class ProjectTaskListApi(ApiView):
     def get(self, request, project_id: int):
         project = project_get_for_user(user=request.user, project_id=project_id)
         reject_unknown_query_params(request, TASK_LIST_PARAMS)
-        tasks = _filtered(request, project.tasks.all(), may_see_gold=is_manager(request, project))
+        tasks = _visible_tasks(request, project, project.tasks.all())
+        tasks = _filtered(request, tasks, may_see_gold=is_manager(request, project))
         return self.paginated_response(
             with_latest_suggestion(tasks), _task_serializer(request, project)
         )
 
 
 class TaskDetailApi(ApiView):
-    """One task with its media URL and latest suggestion."""
+    """One task with its media URL, latest suggestion and history. Annotators read only the
+    tasks they hold or labeled (another is a 404)."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=TaskManagerOutputSerializer)
+    @extend_schema(responses=TaskDetailOutputSerializer)
     def get(self, request, task_id: int):
         task = task_get_for_user(user=request.user, task_id=task_id)
+        if not _visible_tasks(request, task, Task.objects.filter(pk=task.pk)).exists():
+            raise Http404("No such task.")
         serializer_class = _task_serializer(request, task)
-        return Response(serializer_class(task, context={"request": request}).data)
+        data = serializer_class(task, context={"request": request}).data
+        role = caller_role(request, task.project.organization_id)
+        data.update(task_detail_sections(task=task, user=request.user, role=role))
+        return Response(data)
+
+
+class TaskGoldInputSerializer(StrictInputSerializer):
+    result = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The known answer; by default the task's accepted result.",
+    )
+
+
+class TaskGoldApi(ApiView):
+    """Admins and managers: make a task gold (its known answer judges later annotations, and
+    earlier ones are judged again), or (DELETE) make it an ordinary task again."""
+
+    permission_classes = [IsAuthenticated, IsProjectManager]
+
+    @extend_schema(request=TaskGoldInputSerializer, responses=TaskManagerOutputSerializer)
+    def post(self, request, task_id: int):
+        task = self._task(request, task_id)
+        serializer = TaskGoldInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task = task_gold_set(task=task, result=serializer.validated_data["result"])
+        return self._render(request, task)
+
+    @extend_schema(request=None, responses=TaskManagerOutputSerializer)
+    def delete(self, request, task_id: int):
+        task = task_gold_clear(task=self._task(request, task_id))
+        return self._render(request, task)
+
+    def _task(self, request, task_id):
+        task = task_get_for_user(user=request.user, task_id=task_id)
+        self.check_object_permissions(request, task.project)
+        return task
+
+    def _render(self, request, task):
+        task = task_get_for_user(user=request.user, task_id=task.pk)
+        return Response(TaskManagerOutputSerializer(task, context={"request": request}).data)
 
 
 def _filtered(request, tasks, *, may_see_gold: bool):

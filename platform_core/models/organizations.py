@@ -22,6 +22,8 @@ class Role(models.TextChoices):
 
 # Roles that may create projects, import data and change project settings.
 MANAGING_ROLES = (Role.ADMIN, Role.MANAGER)
+# Who may accept, correct or reject others' work and spot-check the machine's.
+REVIEWING_ROLES = (Role.ADMIN, Role.MANAGER, Role.REVIEWER)
 
 
 class Membership(models.Model):

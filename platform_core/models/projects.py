@@ -55,7 +55,26 @@ class Project(models.Model):
     queue_order = models.CharField(
         max_length=16, choices=QueueOrder.choices, default=QueueOrder.SEQUENTIAL
     )
-    review_sample_rate = models.FloatField(default=0.1, validators=unit_interval)
+    review_sample_rate = models.FloatField(
+        default=0.1,
+        validators=unit_interval,
+        help_text="Share of auto-accepted machine labels a reviewer spot-checks.",
+    )
+    annotation_review_rate = models.FloatField(
+        default=1.0,
+        validators=unit_interval,
+        help_text="Share of submitted tasks whose annotations go to review; 1 reviews all.",
+    )
+    second_review_rate = models.FloatField(
+        default=0.0,
+        validators=unit_interval,
+        help_text="Share of reviewed items that a second, different reviewer must also accept.",
+    )
+    train_on_unreviewed = models.BooleanField(
+        default=False,
+        help_text="Also train on submissions no reviewer has decided on (for projects without "
+        "reviewers); otherwise only reviewed labels train the model.",
+    )
     auto_accept_threshold = models.FloatField(
         null=True,
         blank=True,

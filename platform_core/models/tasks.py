@@ -61,6 +61,9 @@ class Task(models.Model):
     annotation_count = models.PositiveIntegerField(default=0)
     # A known answer makes this a gold task; annotators are not told.
     gold_result = models.JSONField(null=True, blank=True)
+    # The final label once the task is accepted: what a reviewer accepted or corrected, or the
+    # machine label a spot-check confirmed. What training learns from and exports deliver.
+    accepted_result = models.JSONField(null=True, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
     sample_rate = models.PositiveIntegerField(null=True, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)

@@ -113,7 +113,7 @@ def test_next_task_returns_the_task_its_suggestion_and_lock_expiry(project, anno
     assert "gold_result" not in body and "locked_by" not in body
 
 
-def test_next_task_shows_the_task_as_the_task_api_does_plus_the_lock(
+def test_next_task_shows_the_task_as_the_task_api_does_plus_the_lock_and_review_note(
     project, annotator, api_client
 ):
     task = TaskFactory(project=project, data={"text": "hi"}, meta={"source": "web"})
@@ -122,9 +122,12 @@ def test_next_task_shows_the_task_as_the_task_api_does_plus_the_lock(
 
     served = next_task(client, project).json()
     shown = client.get(f"/api/v1/tasks/{task.id}/").json()
+    # The queue serves open tasks: no final label yet, and the history lives on the task page.
+    shown_while_open = {k: v for k, v in shown.items() if k not in ("accepted_result", "history")}
 
-    assert set(served) == set(shown) | {"lock_expires_at"}
-    assert {key: served[key] for key in shown} == shown
+    assert set(served) == set(shown_while_open) | {"lock_expires_at", "review_note"}
+    assert {key: served[key] for key in shown_while_open} == shown_while_open
+    assert served["review_note"] is None
 
 
 def test_the_lock_lasts_the_configured_lease(project, annotator, settings):

@@ -47,9 +47,18 @@ def accept(task_ids, results, *, user=None, status=AnnotationStatus.ACCEPTED) ->
             for t, r in zip(task_ids, results, strict=True)
         ]
     )
-    Task.objects.filter(pk__in=list(task_ids)).update(
-        status=TaskStatus.ACCEPTED if status == AnnotationStatus.ACCEPTED else TaskStatus.SUBMITTED,
-        annotation_count=1,
+    accepted = status == AnnotationStatus.ACCEPTED
+    Task.objects.bulk_update(
+        [
+            Task(
+                pk=t,
+                status=TaskStatus.ACCEPTED if accepted else TaskStatus.SUBMITTED,
+                annotation_count=1,
+                accepted_result=r if accepted else None,
+            )
+            for t, r in zip(task_ids, results, strict=True)
+        ],
+        ["status", "annotation_count", "accepted_result"],
     )
 
 

@@ -29,12 +29,17 @@ def queued_only(monkeypatch):
     return sent
 
 
-def _label(pairs, capture, status=AnnotationStatus.SUBMITTED):
-    """One annotation at a time, as people submit them (each fires post_save)."""
+def _label(pairs, capture, status=AnnotationStatus.ACCEPTED):
+    """One reviewed annotation at a time, as reviewers accept them (each fires post_save)."""
     user = UserFactory()
+    accepted = status == AnnotationStatus.ACCEPTED
     for task_id, result in pairs:
         with capture(execute=True):
-            Task.objects.filter(pk=task_id).update(status=TaskStatus.SUBMITTED, annotation_count=1)
+            Task.objects.filter(pk=task_id).update(
+                status=TaskStatus.ACCEPTED if accepted else TaskStatus.REJECTED,
+                accepted_result=result if accepted else None,
+                annotation_count=1,
+            )
             Annotation.objects.create(task_id=task_id, annotator=user, result=result,
                                       lead_time_s=4.0, status=status)
 

@@ -1,5 +1,6 @@
 from annotator.models import AnnotationStatus
 from ml_assist.models import MlJob, MlJobKind, MlJobStatus, ModelVersion
+from ml_assist.selectors import accepted_label_count
 from ml_assist.services import ml_job_create, model_train, training_examples
 from ml_assist.services.examples import is_held_out
 from platform_core.demo import make_text_classification
@@ -86,7 +87,9 @@ def test_too_few_labels_make_no_version_and_say_so(text_project):
     assert "No new version" in job.message
 
 
-def test_accepted_labels_are_accepted_or_submitted_on_tasks_not_rejected_one_per_task(text_project):
+def test_accepted_labels_are_the_reviewed_final_results_and_unreviewed_only_by_choice(
+    text_project,
+):
     items = make_text_classification(6, 3)
     ids = load_tasks(text_project, [item.data for item in items])
     positive, negative = {"labels": ["positive"]}, {"labels": ["negative"]}
@@ -95,15 +98,23 @@ def test_accepted_labels_are_accepted_or_submitted_on_tasks_not_rejected_one_per
     accept([ids[2]], [positive], status=AnnotationStatus.SUBMITTED)
     Task.objects.filter(pk=ids[2]).update(status=TaskStatus.REJECTED)
     accept([ids[3]], [positive], status=AnnotationStatus.REJECTED)
-    # Two annotators on one task: the accepted one wins over a later submitted one.
-    accept([ids[4]], [negative])
-    accept([ids[4]], [positive], user=UserFactory(), status=AnnotationStatus.SUBMITTED)
+    # A reviewer corrected the annotator: the task's final result is what trains.
+    accept([ids[4]], [positive])
+    Task.objects.filter(pk=ids[4]).update(accepted_result=negative)
 
-    examples = training_examples(project=text_project)
+    reviewed_only = training_examples(project=text_project)
+    text_project.train_on_unreviewed = True
+    with_unreviewed = training_examples(project=text_project)
 
-    got = dict(zip(examples.task_ids, examples.results))
-    assert got == {ids[0]: positive, ids[1]: positive, ids[4]: negative}
-    assert examples.items[0].data == items[0].data
+    assert dict(zip(reviewed_only.task_ids, reviewed_only.results)) == {
+        ids[0]: positive, ids[4]: negative
+    }
+    assert reviewed_only.items[0].data == items[0].data
+    # Only the submission still waiting for review joins; the sent-back one does not.
+    assert dict(zip(with_unreviewed.task_ids, with_unreviewed.results)) == {
+        ids[0]: positive, ids[1]: positive, ids[4]: negative
+    }
+    assert accepted_label_count(project=text_project) == 3
 
 
 def test_a_finished_training_job_delivered_again_does_nothing(labeled_text_project):

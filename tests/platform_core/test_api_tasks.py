@@ -2,6 +2,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from platform_core.models import Role, TaskStatus
+from tests.annotator.factories import AnnotationFactory
 from tests.factories import UserFactory
 from tests.platform_core.factories import DatasetFactory, PredictionFactory, TaskFactory
 
@@ -25,12 +26,23 @@ def manager_client(project, member, api_client):
 
 
 @pytest.fixture
-def annotator_client(project, member, api_client):
-    return api_client(member(Role.ANNOTATOR, project.organization))
+def annotator(project, member):
+    return member(Role.ANNOTATOR, project.organization)
 
 
-def test_a_task_shows_its_data_and_latest_suggestion(project, annotator_client):
-    task = TaskFactory(project=project, data={"text": "hello"}, priority=2.5)
+@pytest.fixture
+def annotator_client(annotator, api_client):
+    """An annotator sees the tasks they hold or labeled: tests give them the lock."""
+    return api_client(annotator)
+
+
+@pytest.fixture
+def reviewer_client(project, member, api_client):
+    return api_client(member(Role.REVIEWER, project.organization))
+
+
+def test_a_task_shows_its_data_and_latest_suggestion(project, annotator, annotator_client):
+    task = TaskFactory(project=project, data={"text": "hello"}, priority=2.5, locked_by=annotator)
     PredictionFactory(task=task, model_version="v1", result={"labels": ["negative"]})
     latest = PredictionFactory(task=task, model_version="v2", confidence=0.75)
 
@@ -47,22 +59,22 @@ def test_a_task_shows_its_data_and_latest_suggestion(project, annotator_client):
     assert body["media_url"] is None
 
 
-def test_a_task_without_predictions_has_no_suggestion(project, annotator_client):
+def test_a_task_without_predictions_has_no_suggestion(project, reviewer_client):
     task = TaskFactory(project=project)
 
-    assert annotator_client.get(f"/api/v1/tasks/{task.id}/").json()["suggestion"] is None
+    assert reviewer_client.get(f"/api/v1/tasks/{task.id}/").json()["suggestion"] is None
 
 
 def test_gold_answers_and_locks_are_hidden_from_annotators_and_reviewers(
     project, member, api_client
 ):
-    locker = UserFactory()
-    task = TaskFactory(project=project, gold_result={"labels": ["positive"]}, locked_by=locker)
-
     for role in (Role.ANNOTATOR, Role.REVIEWER):
-        client = api_client(member(role, project.organization))
+        user = member(role, project.organization)
+        # An annotator sees only the tasks they hold: even their own lock is not shown.
+        task = TaskFactory(project=project, gold_result={"labels": ["positive"]}, locked_by=user)
+        client = api_client(user)
         detail = client.get(f"/api/v1/tasks/{task.id}/").json()
-        listed = client.get(tasks_url(project)).json()["results"][0]
+        listed = client.get(tasks_url(project, "?ordering=-id")).json()["results"][0]
         assert HIDDEN_FROM_ANNOTATORS.isdisjoint(detail)
         assert HIDDEN_FROM_ANNOTATORS.isdisjoint(listed)
         assert "positive" not in str(detail)
@@ -78,8 +90,8 @@ def test_managers_see_gold_answers_and_locks(project, manager_client):
     assert body["locked_by"] == locker.id
 
 
-def test_media_url_points_at_the_member_only_media_view(project, annotator_client):
-    task = TaskFactory(project=project, media_type="image/png")
+def test_media_url_points_at_the_member_only_media_view(project, annotator, annotator_client):
+    task = TaskFactory(project=project, media_type="image/png", locked_by=annotator)
     task.media.save("cat.png", ContentFile(b"\x89PNG"), save=True)
 
     body = annotator_client.get(f"/api/v1/tasks/{task.id}/").json()
@@ -88,38 +100,38 @@ def test_media_url_points_at_the_member_only_media_view(project, annotator_clien
     assert body["media_type"] == "image/png"
 
 
-def test_list_is_paginated_in_id_order(project, annotator_client):
+def test_list_is_paginated_in_id_order(project, reviewer_client):
     tasks = TaskFactory.create_batch(3, project=project)
 
-    response = annotator_client.get(tasks_url(project, "?page_size=2"))
+    response = reviewer_client.get(tasks_url(project, "?page_size=2"))
 
     assert response.json()["count"] == 3
     assert listed_ids(response) == [tasks[0].id, tasks[1].id]
-    second_page = annotator_client.get(tasks_url(project, "?page_size=2&page=2"))
+    second_page = reviewer_client.get(tasks_url(project, "?page_size=2&page=2"))
     assert listed_ids(second_page) == [tasks[2].id]
 
 
 def test_list_suggestions_take_a_fixed_number_of_queries(
-    project, annotator_client, django_assert_max_num_queries
+    project, reviewer_client, django_assert_max_num_queries
 ):
     for task in TaskFactory.create_batch(5, project=project):
         PredictionFactory.create_batch(2, task=task)
 
     # project + role + count + page + predictions (+ auth/session), whatever the page size
     with django_assert_max_num_queries(6):
-        results = annotator_client.get(tasks_url(project)).json()["results"]
+        results = reviewer_client.get(tasks_url(project)).json()["results"]
 
     assert all(row["suggestion"] is not None for row in results)
 
 
-def test_list_filters_by_status_and_dataset(project, annotator_client):
+def test_list_filters_by_status_and_dataset(project, reviewer_client):
     dataset = DatasetFactory(project=project)
     submitted = TaskFactory(project=project, status=TaskStatus.SUBMITTED, dataset=dataset)
     accepted = TaskFactory(project=project, status=TaskStatus.ACCEPTED)
     TaskFactory(project=project, status=TaskStatus.NEW)
 
     def listed(query):
-        return listed_ids(annotator_client.get(tasks_url(project, query)))
+        return listed_ids(reviewer_client.get(tasks_url(project, query)))
 
     assert listed("?status=submitted") == [submitted.id]
     assert listed("?status=submitted,accepted") == [submitted.id, accepted.id]
@@ -145,14 +157,14 @@ def test_managers_filter_gold_tasks_and_annotators_may_not(
         ("-id", ["mid", "low", "high"]),
     ],
 )
-def test_list_orders_from_the_allow_list(project, annotator_client, ordering, expected):
+def test_list_orders_from_the_allow_list(project, reviewer_client, ordering, expected):
     tasks = {
         "high": TaskFactory(project=project, priority=3),
         "low": TaskFactory(project=project, priority=1),
         "mid": TaskFactory(project=project, priority=2),
     }
 
-    ids = listed_ids(annotator_client.get(tasks_url(project, f"?ordering={ordering}")))
+    ids = listed_ids(reviewer_client.get(tasks_url(project, f"?ordering={ordering}")))
 
     assert ids == [tasks[name].id for name in expected]
 
@@ -189,11 +201,11 @@ def test_a_project_without_the_callers_membership_is_404(project, other_org, mem
 
 
 def test_held_out_suggestions_are_hidden_from_annotators_but_not_managers(
-    project, annotator_client, manager_client
+    project, annotator, annotator_client, manager_client
 ):
     project.suggestion_holdout_rate = 1.0
     project.save()
-    task = TaskFactory(project=project)
+    task = TaskFactory(project=project, locked_by=annotator)
     prediction = PredictionFactory(task=task)
 
     for_annotator = annotator_client.get(f"/api/v1/tasks/{task.id}/").json()
@@ -203,3 +215,22 @@ def test_held_out_suggestions_are_hidden_from_annotators_but_not_managers(
     assert for_annotator["suggestion"] is None
     assert listed_for_annotator["suggestion"] is None
     assert for_manager["suggestion"]["id"] == prediction.id
+
+
+def test_annotators_list_and_read_only_the_tasks_they_hold_or_labeled(
+    project, annotator, annotator_client, reviewer_client
+):
+    held = TaskFactory(project=project, locked_by=annotator)
+    labeled = TaskFactory(project=project)
+    AnnotationFactory(task=labeled, annotator=annotator)
+    someone_elses = TaskFactory(project=project)
+    AnnotationFactory(task=someone_elses)
+    untouched = TaskFactory(project=project)
+
+    assert listed_ids(annotator_client.get(tasks_url(project))) == [held.id, labeled.id]
+    assert annotator_client.get(f"/api/v1/tasks/{someone_elses.id}/").status_code == 404
+    assert annotator_client.get(f"/api/v1/tasks/{untouched.id}/").status_code == 404
+    assert annotator_client.get(f"/api/v1/tasks/{labeled.id}/").status_code == 200
+    assert listed_ids(reviewer_client.get(tasks_url(project))) == [
+        held.id, labeled.id, someone_elses.id, untouched.id
+    ]

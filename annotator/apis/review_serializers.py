@@ -1,0 +1,142 @@
+"""Input and output shapes of the review API."""
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
+from rest_framework import serializers
+
+from annotator.apis.serializers import ResultField, SuggestionOutputSerializer
+from annotator.models import ReviewKind, ReviewVerdict
+from platform_core.apis.common import StrictInputSerializer
+
+# Longer than any useful note to an annotator, short enough to read on the workspace.
+MAX_COMMENT_CHARS = 2000
+
+REVIEW_CONFLICT_RESPONSE = OpenApiResponse(
+    description='{"detail": "…", "code": "locked_by_other" | "not_pending"}'
+)
+
+
+class ReviewInputSerializer(StrictInputSerializer):
+    verdict = serializers.ChoiceField(choices=ReviewVerdict.choices)
+    result = ResultField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The corrected result: required with `correct`, refused otherwise.",
+    )
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=MAX_COMMENT_CHARS,
+        help_text="Required with `reject`: the annotator reads it when the task comes back.",
+    )
+
+
+class EarlierReviewOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ReviewKind.choices)
+    stage = serializers.IntegerField()
+    verdict = serializers.ChoiceField(choices=ReviewVerdict.choices)
+    reviewer = serializers.IntegerField(source="reviewer_id")
+    reviewer_username = serializers.CharField(source="reviewer.username")
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ReviewOutputSerializer(EarlierReviewOutputSerializer):
+    annotation = serializers.IntegerField(source="annotation_id", allow_null=True)
+    task = serializers.IntegerField(source="task_id")
+    reviewed_result = ResultField(help_text="The result as the reviewer saw it.")
+    result = ResultField(allow_null=True, help_text="The result accepted or set; null on reject.")
+    edit = serializers.JSONField(
+        allow_null=True, help_text='How much the verdict changed: {"metric": …, "value": …}.'
+    )
+    confidence = serializers.FloatField(allow_null=True, help_text="The machine's, on spot-checks.")
+
+
+class VerdictOutputSerializer(ReviewOutputSerializer):
+    task_status = serializers.CharField(help_text="The task's status after the verdict.")
+    second_stage = serializers.BooleanField(
+        default=False, help_text="Sampled for acceptance by a second reviewer."
+    )
+
+
+class ReviewTaskOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    dataset = serializers.IntegerField(source="dataset_id", allow_null=True)
+    data = serializers.JSONField()
+    meta = serializers.JSONField()
+    status = serializers.CharField()
+    media_url = serializers.SerializerMethodField()
+    media_type = serializers.CharField()
+    duration_s = serializers.FloatField(allow_null=True)
+    sample_rate = serializers.IntegerField(allow_null=True)
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    annotation_count = serializers.IntegerField()
+    gold_result = ResultField(allow_null=True, help_text="The known answer of a gold task.")
+    created_at = serializers.DateTimeField()
+
+    def get_media_url(self, task) -> str | None:
+        if not task.media:
+            return None
+        return self.context["request"].build_absolute_uri(reverse("task-media", args=[task.pk]))
+
+
+class ReviewedAnnotationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    annotator = serializers.IntegerField(source="annotator_id")
+    annotator_username = serializers.CharField()
+    result = ResultField()
+    lead_time_s = serializers.FloatField()
+    changed_from_suggestion = serializers.BooleanField(allow_null=True)
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class MachineOutputSerializer(serializers.Serializer):
+    model_version = serializers.CharField()
+    confidence = serializers.FloatField(allow_null=True)
+
+
+class ReviewItemOutputSerializer(serializers.Serializer):
+    """A claimed review item with everything the reviewer needs to decide."""
+
+    id = serializers.IntegerField(source="item.id")
+    kind = serializers.ChoiceField(source="item.kind", choices=ReviewKind.choices)
+    stage = serializers.IntegerField(source="item.stage")
+    verdict_url = serializers.SerializerMethodField()
+    release_url = serializers.SerializerMethodField()
+    lock_expires_at = serializers.DateTimeField(source="item.locked_until")
+    task = ReviewTaskOutputSerializer()
+    annotation = ReviewedAnnotationOutputSerializer(allow_null=True)
+    machine = serializers.SerializerMethodField(
+        help_text="For a spot-check: the model version that made the label and its confidence."
+    )
+    suggestion = SuggestionOutputSerializer(allow_null=True)
+    result = ResultField(help_text="The result under review.")
+    earlier_reviews = EarlierReviewOutputSerializer(many=True)
+
+    def get_verdict_url(self, subject) -> str:
+        item = subject["item"]
+        if item.kind == ReviewKind.SPOT_CHECK:
+            return reverse("annotator_api:task-spot-check", args=[item.task_id])
+        return reverse("annotator_api:annotation-review", args=[item.annotation_id])
+
+    def get_release_url(self, subject) -> str:
+        return reverse("annotator_api:review-item-release", args=[subject["item"].pk])
+
+    @extend_schema_field(MachineOutputSerializer(allow_null=True))
+    def get_machine(self, subject):
+        item, suggestion = subject["item"], subject["suggestion"]
+        if item.kind != ReviewKind.SPOT_CHECK or suggestion is None:
+            return None
+        return {"model_version": suggestion.model_version, "confidence": item.confidence}
+
+
+class ReviewProgressOutputSerializer(serializers.Serializer):
+    done_today = serializers.IntegerField(help_text="Your verdicts here since 00:00 UTC.")
+    left = serializers.IntegerField(help_text="Items waiting for review in the project.")
+    total_reviewed = serializers.IntegerField(help_text="Verdicts the project has had.")

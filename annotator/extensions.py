@@ -1,0 +1,64 @@
+"""What the annotator app adds to the platform's API (platform_core.extensions) and how it
+follows the platform's signals; connected in AnnotatorConfig.ready()."""
+from django.db.models import Q
+from rest_framework import serializers
+
+from annotator.apis.review_serializers import ReviewOutputSerializer
+from annotator.apis.serializers import (
+    AnnotationVersionOutputSerializer,
+    ResultField,
+    SuggestionOutputSerializer,
+)
+from annotator.models import Annotation
+from annotator.quality_selectors import project_quality
+from annotator.review_selectors import task_history
+from annotator.services.annotations import judge_gold
+from platform_core.extensions import (
+    register_metrics_section,
+    register_task_detail_section,
+    register_worker_task_scope,
+)
+from platform_core.models.organizations import REVIEWING_ROLES
+from platform_core.signals import task_gold_changed
+
+
+class HistoryAnnotationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    annotator = serializers.IntegerField(source="annotator_id")
+    annotator_username = serializers.CharField(source="annotator.username")
+    result = ResultField()
+    status = serializers.CharField()
+    prediction = serializers.IntegerField(source="prediction_id", allow_null=True)
+    changed_from_suggestion = serializers.BooleanField(allow_null=True)
+    lead_time_s = serializers.FloatField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    versions = AnnotationVersionOutputSerializer(source="versions.all", many=True)
+    reviews = ReviewOutputSerializer(source="reviews.all", many=True)
+
+
+class TaskHistorySerializer(serializers.Serializer):
+    suggestions = SuggestionOutputSerializer(many=True)
+    annotations = HistoryAnnotationSerializer(many=True)
+    spot_checks = ReviewOutputSerializer(many=True)
+
+
+def history_section(*, task, user, role) -> dict:
+    full = user.is_superuser or role in REVIEWING_ROLES
+    return TaskHistorySerializer(task_history(task=task, user=user, full=full)).data
+
+
+def tasks_held_or_labeled(*, tasks, user):
+    labeled = Annotation.objects.filter(annotator=user).values("task_id")
+    return tasks.filter(Q(locked_by=user) | Q(pk__in=labeled))
+
+
+def gold_changed(sender, task, **kwargs) -> None:
+    judge_gold(task=task)
+
+
+def connect() -> None:
+    register_task_detail_section("history", history_section)
+    register_worker_task_scope(tasks_held_or_labeled)
+    register_metrics_section("quality", project_quality)
+    task_gold_changed.connect(gold_changed, dispatch_uid="annotator.gold_changed")

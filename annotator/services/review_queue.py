@@ -1,0 +1,147 @@
+"""The review queue: what goes into it, and a reviewer claiming and releasing an item.
+
+One row per pending item (annotator.models.ReviewItem), deleted at its verdict. A claim is one
+statement, as next-task's is (annotator.services.queue): an UPDATE of the item the caller
+already holds, else of the oldest free item found by walking `review_queue_idx` (project, id)
+from the front, skipping items leased to others, the caller's own annotations and, at the
+second stage, the items the caller passed at the first. On PostgreSQL `FOR UPDATE SKIP LOCKED`
+lets concurrent claims step over each other's rows; on SQLite transactions begin IMMEDIATE
+(see settings), which serializes claims.
+"""
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from annotator.models import (
+    Annotation,
+    AnnotationStatus,
+    Review,
+    ReviewItem,
+    ReviewKind,
+    ReviewVerdict,
+)
+from annotator.services.errors import QueueConflict
+from platform_core.models import Project, Task
+from platform_core.sql import ModelRows, fetch_one, hot_cursor
+
+_ITEM = ReviewItem._meta.db_table
+ITEM_ROWS = ModelRows(ReviewItem)
+
+_HELD_ITEM_SQL = f"""
+SELECT id FROM {_ITEM}
+WHERE locked_by_id = %(user)s AND project_id = %(project)s AND locked_until > %(now)s
+LIMIT 1
+"""
+
+_NEXT_FREE_ITEM_SQL = f"""
+SELECT r.id FROM {_ITEM} r
+WHERE r.project_id = %(project)s
+  AND (r.locked_until IS NULL OR r.locked_until < %(now)s)
+  AND (r.author_id IS NULL OR r.author_id <> %(user)s)
+  AND (r.excluded_reviewer_id IS NULL OR r.excluded_reviewer_id <> %(user)s)
+ORDER BY r.id
+LIMIT 1
+{{row_lock}}
+"""
+
+_CLAIM_SQL = f"""
+UPDATE {_ITEM} SET locked_by_id = %(user)s, locked_until = %(until)s
+WHERE id = COALESCE(({_HELD_ITEM_SQL}), ({_NEXT_FREE_ITEM_SQL}))
+RETURNING {ITEM_ROWS.columns()}
+"""
+# A separate key space from next-task's single-bigint advisory locks (PostgreSQL keeps the
+# two-integer form apart), so reviewing and labeling in one project do not wait on each other.
+_REVIEW_LOCK_SPACE = 1
+
+
+def review_item_claim_next(*, project: Project, user) -> ReviewItem | None:
+    """Lease the caller's next review item in `project` for ANNOTATOR_LOCK_SECONDS; None when
+    nothing is left for them. Asking again while holding one returns it with the lease renewed.
+
+    Precondition: the caller may review in the project (the API checks the role).
+    """
+    now = timezone.now()
+    params = {
+        "user": user.pk,
+        "project": project.pk,
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "until": connection.ops.adapt_datetimefield_value(
+            now + timedelta(seconds=settings.ANNOTATOR_LOCK_SECONDS)
+        ),
+    }
+    with transaction.atomic():
+        row_lock = ""
+        if connection.vendor == "postgresql":
+            row_lock = "FOR UPDATE SKIP LOCKED"
+            with hot_cursor() as cursor:
+                # As next-task: a lease need not wait for the WAL flush, the generic plan is
+                # right for every project, and one claim at a time per (caller, project).
+                cursor.execute(
+                    "SELECT set_config('synchronous_commit', 'off', true), "
+                    "set_config('plan_cache_mode', 'force_generic_plan', true), "
+                    "pg_advisory_xact_lock(%s::int, %s::int)",
+                    [_REVIEW_LOCK_SPACE, _advisory_key(user.pk, project.pk)],
+                )
+        found = fetch_one(_CLAIM_SQL.format(row_lock=row_lock), params, ITEM_ROWS)
+    return None if found is None else found[0]
+
+
+@transaction.atomic
+def review_item_release(*, item_id: int, user) -> None:
+    """Give a held item back to the queue (the reviewer leaves the page).
+
+    Precondition: `item_id` was fetched scoped to the caller's organizations. QueueConflict
+    when the caller does not hold it.
+    """
+    released = ReviewItem.objects.filter(pk=item_id, locked_by=user).update(
+        locked_by=None, locked_until=None
+    )
+    if not released:
+        raise QueueConflict("You do not hold this review item.", code="not_locked")
+
+
+def review_items_enqueue_submitted(*, task: Task, annotation: Annotation, rng=None) -> int:
+    """Put a task's unreviewed annotations in the review queue once the task has all the
+    annotations it wants (status submitted); returns how many items were added.
+
+    The project's `annotation_review_rate` samples tasks, not annotations, so that every
+    annotation of an overlapped task is judged alike. A task a reviewer sent back before is
+    always reviewed again: rework is where errors are. `annotation` is the one just submitted.
+    Precondition: inside the submit's transaction holding the task's row lock.
+    """
+    project = task.project
+    rate = project.annotation_review_rate
+    if rate <= 0.0 or (rate < 1.0 and (rng or random).random() >= rate):
+        if not Review.objects.filter(task=task, verdict=ReviewVerdict.REJECT).exists():
+            return 0
+    if project.overlap == 1:  # the common case needs no query: the new annotation is the one
+        pending = [(annotation.pk, annotation.annotator_id)]
+    else:
+        queued = ReviewItem.objects.filter(annotation=OuterRef("pk"))
+        pending = list(
+            Annotation.objects.filter(task=task, status=AnnotationStatus.SUBMITTED)
+            .exclude(Exists(queued))
+            .order_by("id")
+            .values_list("id", "annotator_id")
+        )
+    ReviewItem.objects.bulk_create(
+        ReviewItem(
+            project_id=task.project_id,
+            task_id=task.pk,
+            annotation_id=annotation_id,
+            author_id=annotator_id,
+            kind=ReviewKind.ANNOTATION,
+        )
+        for annotation_id, annotator_id in pending
+    )
+    return len(pending)
+
+
+def _advisory_key(user_id: int, project_id: int) -> int:
+    # PostgreSQL's two-integer form takes signed 32-bit keys; ids wrap around, which only
+    # makes two callers' claims wait for each other now and then.
+    return ((user_id * 2_654_435_761) ^ project_id) % 2**31

@@ -1,0 +1,50 @@
+"""Extension points: the apps built on the platform add to what it shows, without the
+platform importing them (dependencies point one way, DESIGN.md).
+
+- task detail sections: `register_task_detail_section(name, section)` adds `name` to
+  GET /api/v1/tasks/{id}/; `section(task=, user=, role=)` returns JSON-ready data.
+- worker task scope: `register_worker_task_scope(scope)`; `scope(tasks=, user=)` narrows a
+  task queryset to what someone without a reviewing role may see (the tasks they hold or
+  labeled). Without a registered scope such callers see the tasks they hold.
+- project metrics sections: `register_metrics_section(name, section)` adds `name` to
+  GET /api/v1/projects/{id}/metrics/; `section(project=)` returns JSON-ready data.
+
+Apps register in their AppConfig.ready(). Names are unique: registering one twice replaces it
+(a reloaded module must not add a second copy).
+"""
+from collections.abc import Callable
+
+from django.db.models import QuerySet
+
+_task_detail_sections: dict[str, Callable] = {}
+_metrics_sections: dict[str, Callable] = {}
+_worker_task_scope: list[Callable] = []
+
+
+def register_task_detail_section(name: str, section: Callable) -> None:
+    _task_detail_sections[name] = section
+
+
+def task_detail_sections(*, task, user, role: str | None) -> dict:
+    return {
+        name: section(task=task, user=user, role=role)
+        for name, section in _task_detail_sections.items()
+    }
+
+
+def register_worker_task_scope(scope: Callable) -> None:
+    _worker_task_scope[:] = [scope]
+
+
+def worker_task_scope(*, tasks: QuerySet, user) -> QuerySet:
+    if _worker_task_scope:
+        return _worker_task_scope[0](tasks=tasks, user=user)
+    return tasks.filter(locked_by=user)
+
+
+def register_metrics_section(name: str, section: Callable) -> None:
+    _metrics_sections[name] = section
+
+
+def metrics_sections(*, project) -> dict:
+    return {name: section(project=project) for name, section in _metrics_sections.items()}
