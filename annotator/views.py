@@ -185,6 +185,7 @@ def project_label(request, project_id: int):
                 "progress": API_PROGRESS.format(project_id=project.id),
                 "submit": API_TASK_ANNOTATIONS,
                 "skip": API_TASK_SKIP,
+                "release": "/api/v1/tasks/{id}/release/",
                 "annotation": API_ANNOTATION,
             },
         },

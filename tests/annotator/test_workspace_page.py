@@ -54,6 +54,7 @@ def test_the_script_gets_the_api_urls_and_the_widget_of_the_task_type(client, me
         "progress": f"/api/v1/projects/{project.id}/progress/",
         "submit": "/api/v1/tasks/{id}/annotations/",
         "skip": "/api/v1/tasks/{id}/skip/",
+        "release": "/api/v1/tasks/{id}/release/",
         "annotation": "/api/v1/annotations/{id}/",
     }
     assert config["idleAfterMs"] > 0

@@ -1,5 +1,6 @@
-// The loop: next task → label → submit → next, plus Back (edit an earlier submission) and skip.
-import { api, describeError, urlFor } from "../api.js";
+// The loop: next task → label → submit → next, plus Back (edit an earlier submission), skip, and
+// giving the held task back when the person leaves the page.
+import { api, csrfToken, describeError, urlFor } from "../api.js";
 import { config } from "./config.js";
 import { active, canonical, clone, state } from "./state.js";
 import { mountSession, unmountSession } from "./session.js";
@@ -185,5 +186,47 @@ export function confirmSkip() {
     } else {
       showError(`Not skipped. ${describeError(body, status)}`);
     }
+  });
+}
+
+// ── Leaving and coming back ──────────────────────────────────────────────────────────────────
+
+// `pagehide`: the person navigates away, reloads or closes the tab. The held task goes back to
+// the queue now instead of staying locked for the rest of the lease (ANNOTATOR_LOCK_SECONDS).
+// A hidden tab (visibilitychange) is not leaving: the person may come back to it.
+// A keepalive fetch, not navigator.sendBeacon: a beacon cannot carry the X-CSRFToken header,
+// and DRF's session authentication refuses a POST without it. keepalive lets the request outlive
+// the page. While a submit or skip is in flight (busy) nothing is sent: that request settles
+// the task itself, and a release racing it could make a submission fail as "not yours".
+export function releaseOnLeave() {
+  const session = state.current;
+  if (!session || session.kind !== "queue" || session.released || state.busy) return;
+  session.released = true;
+  fetch(urlFor(config.urls.release, session.task.id), {
+    method: "POST",
+    keepalive: true,
+    headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/json" },
+    body: "{}",
+    credentials: "same-origin",
+  }).catch(() => {}); // the page is going away: nobody is left to tell, and the lease still ends
+}
+
+// `pageshow` from the back/forward cache: the page comes back as it was left, but its task was
+// released on the way out. Ask the queue again: it hands the same task back unless someone else
+// took it meanwhile, and then the person's work on screen stays where it is.
+export function reclaimOnReturn(event) {
+  const session = state.current;
+  if (!event.persisted || !session?.released) return;
+  return withBusy(async () => {
+    const { status, body } = await api("POST", config.urls.nextTask);
+    if (status === 200 && body?.id === session.task.id) {
+      session.released = false;
+      return;
+    }
+    showInfo(`Task #${session.task.id} went back to the queue while you were away.`);
+    unmountSession(session);
+    state.current = null;
+    await loadNext();
+    if (state.editing) renderWidgetKeys(state.editing.widget);
   });
 }

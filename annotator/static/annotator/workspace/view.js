@@ -15,6 +15,7 @@ export const ui = {
   edited: $("ws-edited"),
   mode: $("ws-mode"),
   message: $("ws-message"),
+  reviewNote: $("ws-review-note"),
   info: $("ws-info"),
   progress: $("ws-progress"),
   timer: $("ws-timer"),
@@ -95,6 +96,7 @@ export function render() {
     ui.suggestion.hidden = true;
     ui.edited.hidden = true;
   }
+  renderReviewNote(session);
   ui.mode.hidden = !state.editing;
   if (state.editing) ui.mode.textContent = "Editing your earlier submission · Enter saves · Esc returns";
 
@@ -106,6 +108,23 @@ export function render() {
   ui.undo.disabled = !session || session.undo.length < 2 || state.busy;
   const earlier = state.editing ? state.history.indexOf(state.editing.record) : state.history.length;
   ui.back.disabled = earlier <= 0 || state.busy;
+}
+
+// A reviewer rejected the last result for this task and sent it back: say why, above the task.
+function renderReviewNote(session) {
+  const note = session?.task.review_note ?? null;
+  const key = note ? `${session.task.id}` : "";
+  if (ui.reviewNote.dataset.taskId === key) return; // render() runs on every edit
+  ui.reviewNote.dataset.taskId = key;
+  ui.reviewNote.hidden = !note;
+  ui.reviewNote.replaceChildren();
+  if (!note) return;
+  const when = new Date(note.created_at);
+  ui.reviewNote.append(
+    el("span", { className: "ws-review-note__who", text: `Returned by reviewer ${note.reviewer || "unknown"}` }),
+    Number.isNaN(when.getTime()) ? null : el("time", { className: "ws-review-note__when", text: when.toLocaleString(), attrs: { datetime: note.created_at } }),
+    el("span", { className: "ws-review-note__comment", text: note.comment }),
+  );
 }
 
 export function renderWidgetKeys(widget) {

@@ -76,13 +76,25 @@
  *
  * The shell's modules: config.js (the page's settings), ../api.js (fetch with CSRF, error text; shared with the import and model pages),
  * state.js, timer.js (active time), view.js (everything around the widget), session.js (one
- * mounted widget with its undo stack and clock), loop.js (next / submit / Back / skip), and this
- * file (keyboard and wiring).
+ * mounted widget with its undo stack and clock), loop.js (next / submit / Back / skip, and the
+ * held task released when the page is left), and this file (keyboard and wiring).
  */
 
 import { config } from "./config.js";
 import { isTypingTarget } from "./kit.js";
-import { accept, closeEdit, closeSkip, confirmSkip, goBack, loadNext, openSkip, refill, submit } from "./loop.js";
+import {
+  accept,
+  closeEdit,
+  closeSkip,
+  confirmSkip,
+  goBack,
+  loadNext,
+  openSkip,
+  reclaimOnReturn,
+  refill,
+  releaseOnLeave,
+  submit,
+} from "./loop.js";
 import { undo } from "./session.js";
 import { active, state } from "./state.js";
 import { markActivity } from "./timer.js";
@@ -150,6 +162,9 @@ function wire() {
       session.timer.resync();
     }
   });
+  // Leaving the page frees the held task (a hidden tab keeps it: see releaseOnLeave).
+  window.addEventListener("pagehide", releaseOnLeave);
+  window.addEventListener("pageshow", reclaimOnReturn);
   // Buttons act on click but never take focus, so the keyboard keeps driving the page.
   for (const button of root.querySelectorAll(".ws-actions button, .ws-done button")) {
     button.addEventListener("mousedown", (event) => event.preventDefault());
