@@ -6,8 +6,9 @@
 With DATABASE_URL unset the platform runs on its embedded SQLite (WAL, transactions begin
 IMMEDIATE). The parent migrates and creates the tasks; each child process starts its threads,
 every thread waits at one barrier shared by all, then loops claim → submit until the queue is
-empty. Prints one JSON line and exits 1 if any task was claimed by two claimers or got more
-annotations than the project's overlap.
+empty. With --review, as many reviewers then race the same way through the review queue
+(next-review → accept). Prints one JSON line and exits 1 if any task was claimed by two
+claimers, got more annotations than the project's overlap, or any item got two verdicts.
 """
 import argparse
 import json
@@ -30,7 +31,7 @@ def setup_django() -> None:
     django.setup()
 
 
-def prepare(tasks: int, claimers: int, overlap: int) -> tuple[int, list[int]]:
+def prepare(tasks: int, claimers: int, overlap: int) -> tuple[int, list[int], list[int]]:
     from django.core.management import call_command
     from django.db import connection
 
@@ -54,8 +55,12 @@ def prepare(tasks: int, claimers: int, overlap: int) -> tuple[int, list[int]]:
 
     users = [get_user_model().objects.create(username=f"claimer{i}") for i in range(claimers)]
     Membership.objects.bulk_create(Membership(user=u, organization=org) for u in users)
+    reviewers = [get_user_model().objects.create(username=f"reviewer{i}") for i in range(claimers)]
+    Membership.objects.bulk_create(
+        Membership(user=u, organization=org, role="reviewer") for u in reviewers
+    )
     connection.close()
-    return project.pk, [u.pk for u in users]
+    return project.pk, [u.pk for u in users], [u.pk for u in reviewers]
 
 
 def claim_loop(project_id: int, user_id: int, barrier, claimed: list) -> None:
@@ -86,12 +91,49 @@ def claim_loop(project_id: int, user_id: int, barrier, claimed: list) -> None:
         connection.close()
 
 
-def child(project_id: int, user_ids: list[int], barrier, results) -> None:
+def review_loop(project_id: int, user_id: int, barrier, reviewed: list) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from annotator.models import Annotation
+    from annotator.services import (
+        QueueConflict,
+        review_item_claim_next,
+        review_item_for_verdict,
+        review_record,
+    )
+    from platform_core.models import Project
+
+    project = Project.objects.get(pk=project_id)
+    user = get_user_model().objects.get(pk=user_id)
+    attempts = 2 * project.tasks.count()
+    try:
+        barrier.wait(BARRIER_TIMEOUT_S)
+        for _ in range(attempts):
+            item = review_item_claim_next(project=project, user=user)
+            if item is None:
+                break
+            reviewed.append(item.annotation_id)
+            try:
+                with transaction.atomic():
+                    annotation = Annotation.objects.get(pk=item.annotation_id)
+                    held = review_item_for_verdict(user=user, annotation=annotation)
+                    review_record(item=held, reviewer=user, verdict="accept")
+            except QueueConflict as conflict:
+                reviewed.append(f"conflict:{conflict.code}")
+    finally:
+        connection.close()
+
+
+LOOPS = {"label": claim_loop, "review": review_loop}
+
+
+def child(loop: str, project_id: int, user_ids: list[int], barrier, results) -> None:
     setup_django()
     per_thread: dict[int, list] = {user_id: [] for user_id in user_ids}
     threads = [
         threading.Thread(
-            target=claim_loop, args=(project_id, user_id, barrier, per_thread[user_id])
+            target=LOOPS[loop], args=(project_id, user_id, barrier, per_thread[user_id])
         )
         for user_id in user_ids
     ]
@@ -102,38 +144,49 @@ def child(project_id: int, user_ids: list[int], barrier, results) -> None:
     results.put(per_thread)
 
 
+def race(loop: str, project_id: int, user_ids: list[int], args) -> dict[int, list]:
+    """Run `loop` in args.threads threads of args.processes processes, all released by one
+    barrier; {user id: what the loop recorded}."""
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(len(user_ids)), context.Queue()
+    processes = [
+        context.Process(
+            target=child,
+            args=(loop, project_id, user_ids[i * args.threads:(i + 1) * args.threads], barrier,
+                  results),
+        )
+        for i in range(args.processes)
+    ]
+    for process in processes:
+        process.start()
+    recorded: dict[int, list] = {}
+    for _ in processes:
+        recorded.update(results.get(timeout=300))
+    for process in processes:
+        process.join()
+        if process.exitcode != 0:
+            recorded[f"exit:{process.pid}"] = [f"exit code {process.exitcode}"]
+    return recorded
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tasks", type=int, default=80)
     parser.add_argument("--overlap", type=int, default=1)
+    parser.add_argument("--review", action="store_true", help="then race reviewers too")
     args = parser.parse_args()
 
     setup_django()
     claimers = args.processes * args.threads
-    project_id, user_ids = prepare(args.tasks, claimers, args.overlap)
-
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(claimers), context.Queue()
-    processes = [
-        context.Process(
-            target=child,
-            args=(project_id, user_ids[i * args.threads:(i + 1) * args.threads], barrier, results),
-        )
-        for i in range(args.processes)
-    ]
-    for process in processes:
-        process.start()
-    claims: dict[int, list] = {}
-    for _ in processes:
-        claims.update(results.get(timeout=300))
-    for process in processes:
-        process.join()
+    project_id, user_ids, reviewer_ids = prepare(args.tasks, claimers, args.overlap)
+    claims = race("label", project_id, user_ids, args)
+    reviews = race("review", project_id, reviewer_ids, args) if args.review else {}
 
     from django.db.models import Count
 
-    from annotator.models import Annotation
+    from annotator.models import Annotation, Review, ReviewItem
     from platform_core.models import Task
 
     claimed = [task_id for ids in claims.values() for task_id in ids if isinstance(task_id, int)]
@@ -150,16 +203,27 @@ def main() -> int:
         "most_annotations_on_a_task": most_annotations,
         "annotations": Annotation.objects.count(),
         "tasks_still_locked": Task.objects.filter(locked_by__isnull=False).count(),
-        "exit_codes": [p.exitcode for p in processes],
     }
+    if args.review:
+        served = [a for ids in reviews.values() for a in ids if isinstance(a, int)]
+        summary.update(
+            reviews=Review.objects.count(),
+            review_conflicts=[c for ids in reviews.values() for c in ids if isinstance(c, str)],
+            reviewed_twice=sum(1 for n in Counter(served).values() if n > 1),
+            review_items_left=ReviewItem.objects.count(),
+            tasks_accepted=Task.objects.filter(status="accepted").count(),
+        )
     print(json.dumps(summary))
     ok = (
         summary["claimed_more_than_overlap"] == 0
         and not conflicts
         and most_annotations <= args.overlap
         and summary["annotations"] == args.tasks * args.overlap
-        and all(code == 0 for code in summary["exit_codes"])
+        and not any(str(key).startswith("exit:") for key in [*claims, *reviews])
     )
+    if args.review:
+        ok = ok and not summary["review_conflicts"] and summary["reviewed_twice"] == 0
+        ok = ok and summary["reviews"] == summary["annotations"] == summary["tasks_accepted"]
     return 0 if ok else 1
 
 

@@ -1,5 +1,10 @@
 """Two reviewers racing for one item never both get it: threads with their own PostgreSQL
-connections, released together by a barrier (as tests/annotator/test_queue_concurrency.py)."""
+connections released together by a barrier, and processes racing on one SQLite file (as
+tests/annotator/test_queue_concurrency.py)."""
+import json
+import os
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -13,7 +18,13 @@ from annotator.services import (
     review_record,
 )
 from platform_core.models import Role, Task
-from tests.annotator.test_queue_concurrency import postgres_only, run_together
+from tests.annotator.test_queue_concurrency import (
+    RACE_SCRIPT,
+    ROOT,
+    SETTINGS_ENV,
+    postgres_only,
+    run_together,
+)
 from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory
 
 
@@ -80,3 +91,19 @@ def _decide(annotation, user):
     except QueueConflict as conflict:
         return conflict.code
     return "recorded"
+
+
+def test_concurrent_labelers_then_reviewers_on_sqlite_never_share_an_item(tmp_path):
+    """The embedded default (make run) races the same way: processes on one SQLite file."""
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="true", VAR_DIR=str(tmp_path))
+    command = [sys.executable, str(RACE_SCRIPT), "--processes", "3", "--threads", "2"]
+    command += ["--tasks", "60", "--review"]
+
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert summary["reviews"] == summary["tasks_accepted"] == 60
+    assert summary["reviewed_twice"] == 0 and summary["review_conflicts"] == []
+    assert summary["review_items_left"] == 0
