@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from annotator.models import Annotation, AnnotationStatus
+from annotator.models import Annotation, AnnotationStatus, ReviewItem, ReviewKind
 from ml_assist.models import MlJob, MlJobKind
 from ml_assist.services.jobs import TrainingAlreadyRunning, ml_job_create
 from platform_core.demo.common import as_rng
@@ -30,6 +30,8 @@ DEMO_ANNOTATOR = "demo-annotator"
 # Share of each demo project labeled "before" the demo starts: enough for every built-in model
 # to learn (300 items -> 120 labels), and most tasks are left for people to try.
 LABELED_SHARE = 0.4
+# Submitted by the demo annotator and waiting for review, so the review page has work at once.
+PENDING_REVIEW_SHARE = 0.1
 # Typical active seconds per item, so the cost and throughput pages show sensible numbers.
 LEAD_TIME_S = {
     "text_classification": 6.0, "text_spans": 25.0, "preference": 40.0, "sft": 90.0,
@@ -62,9 +64,13 @@ def _truth_by_checksum(project: Project, *, seed: int) -> dict[str, dict]:
     return {data_checksum(item.data): item.result for item in items}
 
 
-def demo_labels_record(*, project: Project, seed: int = 0, share: float = LABELED_SHARE) -> int:
-    """Accepted annotations by the demo annotator for `share` of the project's generated tasks;
-    the number written. Does nothing (0) once the project has any annotation."""
+def demo_labels_record(
+    *, project: Project, seed: int = 0, share: float = LABELED_SHARE,
+    review_share: float = PENDING_REVIEW_SHARE,
+) -> int:
+    """Annotations by the demo annotator: accepted ones for `share` of the project's generated
+    tasks, and submitted ones waiting in the review queue for another `review_share`; the
+    number written. Does nothing (0) once the project has any annotation."""
     if Annotation.objects.filter(task__project=project).exists():
         return 0
     annotator = get_user_model().objects.filter(username=DEMO_ANNOTATOR).first()
@@ -77,29 +83,44 @@ def demo_labels_record(*, project: Project, seed: int = 0, share: float = LABELE
         .values_list("id", "checksum")
     )
     rng = np.random.default_rng([seed, project.pk])
-    chosen = sorted(rng.permutation(len(tasks))[: round(share * len(tasks))].tolist())
+    order = rng.permutation(len(tasks)).tolist()
+    accepted_count = round(share * len(tasks))
+    chosen = sorted(order[:accepted_count])
+    pending = sorted(order[accepted_count : accepted_count + round(review_share * len(tasks))])
     lead = LEAD_TIME_S.get(project.task_type, 20.0)
-    annotations = [
-        Annotation(
+
+    def annotation(i: int, status: str) -> Annotation:
+        return Annotation(
             task_id=tasks[i][0], annotator=annotator, result=truth[tasks[i][1]],
             lead_time_s=round(lead * float(rng.uniform(0.6, 1.6)), 1),
-            status=AnnotationStatus.ACCEPTED, changed_from_suggestion=None,
+            status=status, changed_from_suggestion=None,
         )
-        for i in chosen
-    ]
+
+    annotations = [annotation(i, AnnotationStatus.ACCEPTED) for i in chosen]
+    submitted = [annotation(i, AnnotationStatus.SUBMITTED) for i in pending]
     with transaction.atomic():
-        Annotation.objects.bulk_create(annotations, batch_size=1000, ignore_conflicts=True)
+        Annotation.objects.bulk_create(annotations + submitted, batch_size=1000)
         now = timezone.now()
-        accepted = [
+        done = [
             Task(pk=tasks[i][0], status=TaskStatus.ACCEPTED, annotation_count=1,
                  accepted_result=truth[tasks[i][1]], updated_at=now)
             for i in chosen
+        ] + [
+            Task(pk=tasks[i][0], status=TaskStatus.SUBMITTED, annotation_count=1, updated_at=now)
+            for i in pending
         ]
         Task.objects.bulk_update(
-            accepted, ["status", "annotation_count", "accepted_result", "updated_at"],
+            done, ["status", "annotation_count", "accepted_result", "updated_at"],
             batch_size=1000,
         )
-    return len(annotations)
+        ReviewItem.objects.bulk_create(
+            ReviewItem(
+                project=project, task_id=a.task_id, annotation=a, kind=ReviewKind.ANNOTATION,
+                author=annotator,
+            )
+            for a in submitted
+        )
+    return len(annotations) + len(submitted)
 
 
 def demo_bootstrap(*, project: Project, seed: int = 0) -> str:
