@@ -11,6 +11,7 @@ from annotator.apis.serializers import (
     GoldAccuracyOutputSerializer,
     ProgressOutputSerializer,
     QueueTaskOutputSerializer,
+    ReleaseInputSerializer,
     SkipInputSerializer,
 )
 from annotator.selectors import (
@@ -68,11 +69,13 @@ class TaskReleaseApi(ApiView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None, 409: CONFLICT_RESPONSE})
+    @extend_schema(request=ReleaseInputSerializer, responses={204: None, 409: CONFLICT_RESPONSE})
     def post(self, request, task_id: int):
-        EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
+        serializer = ReleaseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lease = serializer.validated_data.get("lock_expires_at")
         with conflicts_as_409():
-            task_release(task_id=task_id, user=request.user)
+            task_release(task_id=task_id, user=request.user, lease=lease)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -14,7 +14,7 @@ from annotator.apis.review_serializers import (
     ReviewProgressOutputSerializer,
     VerdictOutputSerializer,
 )
-from annotator.apis.serializers import EmptyInputSerializer
+from annotator.apis.serializers import EmptyInputSerializer, ReleaseInputSerializer
 from annotator.review_selectors import (
     annotation_get_for_review,
     review_item_get_for_user,
@@ -107,13 +107,17 @@ class ReviewItemReleaseApi(ApiView):
 
     permission_classes = [IsAuthenticated, IsProjectReviewer]
 
-    @extend_schema(request=None, responses={204: None, 409: REVIEW_CONFLICT_RESPONSE})
+    @extend_schema(
+        request=ReleaseInputSerializer, responses={204: None, 409: REVIEW_CONFLICT_RESPONSE}
+    )
     def post(self, request, item_id: int):
         item = review_item_get_for_user(user=request.user, item_id=item_id)
         self.check_object_permissions(request, item.project)
-        EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
+        serializer = ReleaseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lease = serializer.validated_data.get("lock_expires_at")
         with conflicts_as_409():
-            review_item_release(item_id=item.pk, user=request.user)
+            review_item_release(item_id=item.pk, user=request.user, lease=lease)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

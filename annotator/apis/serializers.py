@@ -121,6 +121,14 @@ class AnnotationUpdateInputSerializer(StrictInputSerializer):
     )
 
 
+class ReleaseInputSerializer(StrictInputSerializer):
+    lock_expires_at = serializers.DateTimeField(
+        required=False,
+        help_text="The lease being given up, as next-task returned it. If the lock was renewed "
+        "since (a newer page of yours claimed the task again), nothing is released.",
+    )
+
+
 class SkipInputSerializer(StrictInputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 

@@ -147,11 +147,17 @@ def task_skip(*, task_id: int, user, reason: str = "") -> TaskSkip:
 
 
 @transaction.atomic
-def task_release(*, task_id: int, user) -> Task:
-    """Give the task back to the queue unlabelled (the caller leaves the workspace)."""
+def task_release(*, task_id: int, user, lease=None) -> Task:
+    """Give the task back to the queue unlabelled (the caller leaves the workspace).
+
+    `lease` is the lock expiry the caller was given; when the lock has been renewed since (the
+    same person's next page claimed the task again before this page's goodbye arrived), the
+    newer page holds it and nothing is released.
+    """
     task = task_get_for_annotator(user=user, task_id=task_id, lock=True)
     require_lock_holder(task=task, user=user)
-    release_lock(task=task)
+    if lease is None or task.locked_until == lease:
+        release_lock(task=task)
     return task
 
 

@@ -91,17 +91,19 @@ def review_item_claim_next(*, project: Project, user) -> ReviewItem | None:
 
 
 @transaction.atomic
-def review_item_release(*, item_id: int, user) -> None:
+def review_item_release(*, item_id: int, user, lease=None) -> None:
     """Give a held item back to the queue (the reviewer leaves the page).
 
     Precondition: `item_id` was fetched scoped to the caller's organizations. QueueConflict
-    when the caller does not hold it.
+    when the caller does not hold it. With `lease` (the expiry next-review gave), a lock
+    renewed since by the caller's newer page is kept, as task_release does.
     """
-    released = ReviewItem.objects.filter(pk=item_id, locked_by=user).update(
-        locked_by=None, locked_until=None
-    )
-    if not released:
+    held = ReviewItem.objects.select_for_update().filter(pk=item_id, locked_by=user).first()
+    if held is None:
         raise QueueConflict("You do not hold this review item.", code="not_locked")
+    if lease is None or held.locked_until == lease:
+        held.locked_by, held.locked_until = None, None
+        held.save(update_fields=["locked_by", "locked_until"])
 
 
 def review_items_enqueue_submitted(*, task: Task, annotation: Annotation, rng=None) -> int:

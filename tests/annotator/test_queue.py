@@ -225,6 +225,26 @@ def test_release_gives_the_task_back_to_the_queue(project, annotator, colleague,
     assert claim(project, colleague) == task.id
 
 
+def test_a_release_naming_an_old_lease_keeps_the_renewed_lock(project, annotator, api_client):
+    """A reload: the new page claims the task again before the old page's goodbye arrives."""
+    task = TaskFactory(project=project)
+    client = api_client(annotator)
+    old_lease = client.post(f"/api/v1/projects/{project.id}/next-task/").json()["lock_expires_at"]
+    new_lease = client.post(f"/api/v1/projects/{project.id}/next-task/").json()["lock_expires_at"]
+    url = f"/api/v1/tasks/{task.id}/release/"
+
+    late_goodbye = client.post(url, {"lock_expires_at": old_lease}, format="json")
+    task.refresh_from_db()
+    still_held = task.locked_by
+    goodbye = client.post(url, {"lock_expires_at": new_lease}, format="json")
+
+    assert old_lease != new_lease
+    assert (late_goodbye.status_code, still_held) == (204, annotator)
+    assert goodbye.status_code == 204
+    task.refresh_from_db()
+    assert task.locked_by is None
+
+
 def test_releasing_a_task_one_does_not_hold_is_a_409(project, annotator, api_client):
     task = TaskFactory(project=project)
 

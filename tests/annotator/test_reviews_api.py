@@ -265,7 +265,11 @@ def test_releasing_gives_the_item_to_the_next_reviewer(
     other = api_client(member(Role.REVIEWER, project.organization))
     assert next_review(other, project).status_code == 204
 
-    assert api_client(reviewer).post(body["release_url"]).status_code == 204
+    stale = {"lock_expires_at": "2000-01-01T00:00:00Z"}
+    assert api_client(reviewer).post(body["release_url"], stale, format="json").status_code == 204
+    assert next_review(other, project).status_code == 204  # a stale goodbye releases nothing
+    lease = {"lock_expires_at": body["lock_expires_at"]}
+    assert api_client(reviewer).post(body["release_url"], lease, format="json").status_code == 204
     assert next_review(other, project).json()["id"] == body["id"]
     assert api_client(reviewer).post(body["release_url"]).status_code == 409
 

@@ -206,7 +206,9 @@ export function releaseOnLeave() {
     method: "POST",
     keepalive: true,
     headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/json" },
-    body: "{}",
+    // The lease this page holds: a reload's new page may claim the task again before this
+    // goodbye arrives, and the server then keeps the renewed lock.
+    body: JSON.stringify({ lock_expires_at: session.task.lock_expires_at }),
     credentials: "same-origin",
   }).catch(() => {}); // the page is going away: nobody is left to tell, and the lease still ends
 }
@@ -221,6 +223,7 @@ export function reclaimOnReturn(event) {
     const { status, body } = await api("POST", config.urls.nextTask);
     if (status === 200 && body?.id === session.task.id) {
       session.released = false;
+      session.task.lock_expires_at = body.lock_expires_at;
       return;
     }
     showInfo(`Task #${session.task.id} went back to the queue while you were away.`);
