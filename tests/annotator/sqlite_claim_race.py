@@ -96,6 +96,7 @@ def review_loop(project_id: int, user_id: int, barrier, reviewed: list) -> None:
     from django.db import connection, transaction
 
     from annotator.models import Annotation
+    from annotator.review_selectors import review_item_subject
     from annotator.services import (
         QueueConflict,
         review_item_claim_next,
@@ -113,6 +114,10 @@ def review_loop(project_id: int, user_id: int, barrier, reviewed: list) -> None:
             item = review_item_claim_next(project=project, user=user)
             if item is None:
                 break
+            # What the review page shows, read with the same SQL as on PostgreSQL.
+            subject = review_item_subject(item=item)
+            if subject["annotation"].pk != item.annotation_id or subject["result"] is None:
+                reviewed.append("conflict:wrong_subject")
             reviewed.append(item.annotation_id)
             try:
                 with transaction.atomic():
