@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
+from platform_core.apis.permissions import caller_role, organization_id_of
+from platform_core.extensions import worker_task_scope
 from platform_core.models import ImportJob, Membership, Organization, Prediction, Role, Task
+from platform_core.models.organizations import REVIEWING_ROLES
 from platform_core.selectors import organizations_for_user, projects_for_user, tasks_for_user
 
 
@@ -46,6 +49,22 @@ def with_latest_suggestion(tasks: QuerySet[Task]) -> QuerySet[Task]:
 def task_get_for_user(*, user, task_id) -> Task:
     tasks = with_latest_suggestion(tasks_for_user(user=user).select_related("project"))
     return _get_or_404(tasks, task_id, "No such task.")
+
+
+def visible_tasks(request, project_or_task, tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """`tasks` narrowed to what the caller may see: all of them for reviewers, managers and
+    admins; the ones they hold or labeled for annotators (platform_core.extensions)."""
+    if caller_role(request, organization_id_of(project_or_task)) in REVIEWING_ROLES:
+        return tasks
+    return worker_task_scope(tasks=tasks, user=request.user)
+
+
+def task_get_visible(request, task_id) -> Task:
+    """task_get_for_user, and a 404 too for a task the caller's role may not see."""
+    task = task_get_for_user(user=request.user, task_id=task_id)
+    if not visible_tasks(request, task, Task.objects.filter(pk=task.pk)).exists():
+        raise Http404("No such task.")
+    return task
 
 
 def import_job_get_for_user(*, user, job_id) -> ImportJob:

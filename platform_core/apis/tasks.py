@@ -6,7 +6,6 @@ list cannot be paged through to see work that is not theirs. What gives answers 
 result and who holds the lock, is shown to admins and managers only; they also mark and unmark
 gold tasks.
 """
-from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -20,17 +19,16 @@ from platform_core.apis.common import (
     query_param,
     reject_unknown_query_params,
 )
-from platform_core.apis.permissions import (
-    IsProjectManager,
-    caller_role,
-    is_manager,
-    organization_id_of,
+from platform_core.apis.permissions import IsProjectManager, caller_role, is_manager
+from platform_core.apis.scoping import (
+    task_get_for_user,
+    task_get_visible,
+    visible_tasks,
+    with_latest_suggestion,
 )
-from platform_core.apis.scoping import task_get_for_user, with_latest_suggestion
-from platform_core.extensions import task_detail_sections, worker_task_scope
+from platform_core.extensions import task_detail_sections
 from platform_core.holdout import suggestion_holdout
 from platform_core.models import Prediction, Task, TaskStatus
-from platform_core.models.organizations import REVIEWING_ROLES
 from platform_core.selectors import project_get_for_user
 from platform_core.services.tasks import task_gold_clear, task_gold_set
 
@@ -124,12 +122,6 @@ class TaskDetailOutputSerializer(TaskManagerOutputSerializer):
         fields = TaskManagerOutputSerializer.Meta.fields + ["history"]
 
 
-def _visible_tasks(request, project_or_task, tasks):
-    if caller_role(request, organization_id_of(project_or_task)) in REVIEWING_ROLES:
-        return tasks
-    return worker_task_scope(tasks=tasks, user=request.user)
-
-
 class ProjectTaskListApi(ApiView):
     """A project's tasks, filtered and ordered from an allow-list; other parameters are a 400."""
 
@@ -147,7 +139,7 @@ class ProjectTaskListApi(ApiView):
     def get(self, request, project_id: int):
         project = project_get_for_user(user=request.user, project_id=project_id)
         reject_unknown_query_params(request, TASK_LIST_PARAMS)
-        tasks = _visible_tasks(request, project, project.tasks.all())
+        tasks = visible_tasks(request, project, project.tasks.all())
         tasks = _filtered(request, tasks, may_see_gold=is_manager(request, project))
         return self.paginated_response(
             with_latest_suggestion(tasks), _task_serializer(request, project)
@@ -162,9 +154,7 @@ class TaskDetailApi(ApiView):
 
     @extend_schema(responses=TaskDetailOutputSerializer)
     def get(self, request, task_id: int):
-        task = task_get_for_user(user=request.user, task_id=task_id)
-        if not _visible_tasks(request, task, Task.objects.filter(pk=task.pk)).exists():
-            raise Http404("No such task.")
+        task = task_get_visible(request, task_id)
         serializer_class = _task_serializer(request, task)
         data = serializer_class(task, context={"request": request}).data
         role = caller_role(request, task.project.organization_id)

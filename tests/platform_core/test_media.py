@@ -32,6 +32,8 @@ def test_a_member_gets_the_file_with_headers_that_stop_browsers_running_it(
     audio_task, member, api_client
 ):
     annotator = member(Role.ANNOTATOR, audio_task.project.organization)
+    audio_task.locked_by = annotator  # annotators reach the media of the tasks they hold
+    audio_task.save()
 
     response = api_client(annotator).get(media_url(audio_task), HTTP_ACCEPT="audio/*")
 
@@ -44,7 +46,7 @@ def test_a_member_gets_the_file_with_headers_that_stop_browsers_running_it(
 
 
 def test_token_clients_get_media_too(audio_task, member):
-    annotator = member(Role.ANNOTATOR, audio_task.project.organization)
+    annotator = member(Role.REVIEWER, audio_task.project.organization)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=annotator).key}")
 
@@ -63,6 +65,15 @@ def test_members_of_other_organizations_get_404(audio_task, other_org, member, a
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+    assert WAV not in response.content
+
+
+def test_annotators_get_404_for_the_media_of_tasks_not_theirs(audio_task, member, api_client):
+    annotator = member(Role.ANNOTATOR, audio_task.project.organization)
+
+    response = api_client(annotator).get(media_url(audio_task))
+
+    assert response.status_code == 404
     assert WAV not in response.content
 
 
@@ -92,7 +103,7 @@ def test_an_html_file_is_served_as_a_download_never_as_a_page(project, member, a
     task = TaskFactory(project=project, media_type="text/html")
     task.media.save("page.html", ContentFile(b"<script>alert(1)</script>"), save=True)
 
-    response = api_client(member(Role.ANNOTATOR, project.organization)).get(media_url(task))
+    response = api_client(member(Role.REVIEWER, project.organization)).get(media_url(task))
 
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Security-Policy"] == "sandbox"
