@@ -3,7 +3,11 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
-from annotator.apis.serializers import ResultField, SuggestionOutputSerializer
+from annotator.apis.serializers import (
+    ResultField,
+    SuggestionOutputSerializer,
+    TaskItemOutputSerializer,
+)
 from annotator.models import ReviewKind, ReviewVerdict
 from platform_core.apis.common import StrictInputSerializer
 
@@ -61,27 +65,8 @@ class VerdictOutputSerializer(ReviewOutputSerializer):
     )
 
 
-class ReviewTaskOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    project = serializers.IntegerField(source="project_id")
-    dataset = serializers.IntegerField(source="dataset_id", allow_null=True)
-    data = serializers.JSONField()
-    meta = serializers.JSONField()
-    status = serializers.CharField()
-    media_url = serializers.SerializerMethodField()
-    media_type = serializers.CharField()
-    duration_s = serializers.FloatField(allow_null=True)
-    sample_rate = serializers.IntegerField(allow_null=True)
-    width = serializers.IntegerField(allow_null=True)
-    height = serializers.IntegerField(allow_null=True)
-    annotation_count = serializers.IntegerField()
+class ReviewTaskOutputSerializer(TaskItemOutputSerializer):
     gold_result = ResultField(allow_null=True, help_text="The known answer of a gold task.")
-    created_at = serializers.DateTimeField()
-
-    def get_media_url(self, task) -> str | None:
-        if not task.media:
-            return None
-        return self.context["request"].build_absolute_uri(reverse("task-media", args=[task.pk]))
 
 
 class ReviewedAnnotationOutputSerializer(serializers.Serializer):

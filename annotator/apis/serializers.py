@@ -43,8 +43,8 @@ class ReviewNoteOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class QueueTaskOutputSerializer(PlainOutputSerializer):
-    """The task as GET /api/v1/tasks/{id}/ shows it to an annotator, plus the lock's expiry."""
+class TaskItemOutputSerializer(PlainOutputSerializer):
+    """A task's item as the labeling and review queues serve it."""
 
     # Plain fields, not a ModelSerializer: this renders every next-task answer.
     id = serializers.IntegerField()
@@ -62,6 +62,16 @@ class QueueTaskOutputSerializer(PlainOutputSerializer):
     height = serializers.IntegerField(allow_null=True)
     annotation_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+
+    def get_media_url(self, task) -> str | None:
+        if not task.media:
+            return None
+        return self.context["request"].build_absolute_uri(reverse("task-media", args=[task.pk]))
+
+
+class QueueTaskOutputSerializer(TaskItemOutputSerializer):
+    """The task as GET /api/v1/tasks/{id}/ shows it to an annotator, plus the lock's expiry."""
+
     suggestion = serializers.SerializerMethodField(help_text="The latest prediction, or null.")
     lock_expires_at = serializers.DateTimeField(
         source="locked_until", help_text="The task is yours until then; asking again renews it."
@@ -75,11 +85,6 @@ class QueueTaskOutputSerializer(PlainOutputSerializer):
         """From the context (the view reads it through a selector), not a query per render."""
         suggestion = self.context["suggestion"]
         return None if suggestion is None else SuggestionOutputSerializer(suggestion).data
-
-    def get_media_url(self, task) -> str | None:
-        if not task.media:
-            return None
-        return self.context["request"].build_absolute_uri(reverse("task-media", args=[task.pk]))
 
     @extend_schema_field(ReviewNoteOutputSerializer(allow_null=True))
     def get_review_note(self, task):
