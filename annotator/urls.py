@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from annotator import task_views, views
+from annotator import review_views, task_views, views
 
 urlpatterns = [
     path(
@@ -15,6 +15,7 @@ urlpatterns = [
     path("projects/<int:project_id>/", views.project_detail, name="project-detail"),
     path("projects/<int:project_id>/import/", views.project_import, name="project-import"),
     path("projects/<int:project_id>/label/", views.project_label, name="project-label"),
+    path("projects/<int:project_id>/review/", review_views.project_review, name="project-review"),
     path("projects/<int:project_id>/tasks/go/", task_views.task_go, name="project-task-go"),
     path("tasks/<int:task_id>/", task_views.task_detail, name="task-page"),
 ]

@@ -14,7 +14,7 @@ from django.templatetags.static import static
 from platform_core.imports.services import SUPPORTED_SUFFIXES
 from platform_core.label_config import COLOR_RE
 from platform_core.models import ImportJob, Project, Task, TaskStatus
-from platform_core.models.organizations import MANAGING_ROLES
+from platform_core.models.organizations import MANAGING_ROLES, REVIEWING_ROLES
 from platform_core.selectors import (
     project_get_for_user,
     projects_for_user,
@@ -138,6 +138,9 @@ def project_detail(request, project_id: int):
         "dataset_total": project.datasets.count(),
         "recent_imports": recent_imports,
         "can_import": _can_manage(user=request.user, project=project),
+        "can_review": role_in_organization(
+            user=request.user, organization_id=project.organization_id
+        ) in REVIEWING_ROLES,
     }
     return render(request, "annotator/project_detail.html", context)
 
