@@ -4,7 +4,7 @@ Scoped like annotator.selectors: another organization's ids are not found (404).
 """
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from annotator.models import Annotation, Review, ReviewItem, ReviewKind
@@ -103,8 +103,9 @@ def review_item_get_for_user(*, user, item_id) -> ReviewItem:
 
 
 def review_progress(*, user, project) -> dict:
-    """The reviewer's progress line: their verdicts here since midnight UTC, the items still
-    pending in the project, and every verdict the project has had.
+    """The reviewer's progress line: their verdicts here since midnight UTC, the pending items
+    they may take (not their own work, not what they passed at the first stage), and every
+    verdict the project has had.
 
     On large queues the pending count is cached for a few seconds, as the labeling page's is.
     """
@@ -112,10 +113,11 @@ def review_progress(*, user, project) -> dict:
     done_today = Review.objects.filter(
         reviewer=user, created_at__gte=midnight, task__project=project
     ).count()
-    key = f"annotator:review-pending:{project.pk}"
+    key = f"annotator:review-pending:{project.pk}:{user.pk}"
     left = cache.get(key)
     if left is None:
-        left = ReviewItem.objects.filter(project=project).count()
+        mine = Q(author=user) | Q(excluded_reviewer=user)
+        left = ReviewItem.objects.filter(project=project).exclude(mine).count()
         if left >= PENDING_COUNT_CACHED_FROM:
             cache.set(key, left, PENDING_COUNT_CACHE_SECONDS)
     return {

@@ -123,5 +123,7 @@ class ReviewItemOutputSerializer(serializers.Serializer):
 
 class ReviewProgressOutputSerializer(serializers.Serializer):
     done_today = serializers.IntegerField(help_text="Your verdicts here since 00:00 UTC.")
-    left = serializers.IntegerField(help_text="Items waiting for review in the project.")
+    left = serializers.IntegerField(
+        help_text="Items waiting in the project that you may review (not your own work)."
+    )
     total_reviewed = serializers.IntegerField(help_text="Verdicts the project has had.")

@@ -215,6 +215,8 @@ def test_nobody_reviews_their_own_annotation(project, member, api_client):
     client = api_client(manager)
 
     assert next_review(client, project).status_code == 204
+    progress = client.get(f"/api/v1/projects/{project.id}/review-progress/").json()
+    assert progress["left"] == 0  # their own work is not left for them
     response = verdict(client, f"/api/v1/annotations/{own.id}/review/", verdict="accept")
     assert response.status_code == 403
     assert not Review.objects.exists()
@@ -376,8 +378,11 @@ def test_the_progress_line_counts_the_reviewers_verdicts_and_what_is_left(
     verdict(client, next_review(client, project).json()["verdict_url"], verdict="accept")
 
     progress = client.get(f"/api/v1/projects/{project.id}/review-progress/").json()
+    own_work = api_client(annotator).get(f"/api/v1/projects/{project.id}/review-progress/")
 
     assert progress == {"done_today": 1, "left": 2, "total_reviewed": 1}
+    assert own_work.status_code == 403  # annotators have no review queue
+
 
 
 def test_a_partial_review_rate_leaves_unsampled_tasks_submitted_and_unreviewed(
