@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.templatetags.static import static
 
-from platform_core.models.organizations import REVIEWING_ROLES
+from platform_core.models.organizations import MANAGING_ROLES, REVIEWING_ROLES
 from platform_core.selectors import project_get_for_user, role_in_organization
 
 # The API's paths are part of its published contract (DESIGN.md), so the page builds them
@@ -17,6 +17,7 @@ from platform_core.selectors import project_get_for_user, role_in_organization
 # claimed item.
 API_NEXT_REVIEW = "/api/v1/projects/{project_id}/next-review/"
 API_REVIEW_PROGRESS = "/api/v1/projects/{project_id}/review-progress/"
+API_TASK_GOLD = "/api/v1/tasks/{id}/gold/"
 # The task's own page (its whole history), filled in by the script with the task's id.
 TASK_PAGE = "/tasks/{id}/"
 
@@ -37,7 +38,10 @@ def project_review(request, project_id: int):
             "widgetUrl": static(f"annotator/types/{project.task_type}.js"),
             "diffUrl": static("vendor/diff/index.js"),
             "labelConfig": project.label_config if isinstance(project.label_config, dict) else {},
+            # Managers and admins may make a reviewed task gold from here (the API checks too).
+            "canMarkGold": role in MANAGING_ROLES,
             "urls": {
+                "gold": API_TASK_GOLD,
                 "nextReview": API_NEXT_REVIEW.format(project_id=project.id),
                 "progress": API_REVIEW_PROGRESS.format(project_id=project.id),
                 "taskPage": TASK_PAGE,

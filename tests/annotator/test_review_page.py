@@ -70,7 +70,9 @@ def test_the_script_gets_the_api_urls_the_widget_and_jsdiff(client, member, org)
         "nextReview": f"/api/v1/projects/{project.id}/next-review/",
         "progress": f"/api/v1/projects/{project.id}/review-progress/",
         "taskPage": "/tasks/{id}/",
+        "gold": "/api/v1/tasks/{id}/gold/",
     }
+    assert config["canMarkGold"] is False  # a reviewer; managers and admins may
     body = response.content.decode()
     assert 'id="vendor-urls"' in body  # the media libraries for the boxes widget
     assert 'name="csrfmiddlewaretoken"' in body

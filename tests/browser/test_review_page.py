@@ -268,3 +268,40 @@ def test_a_second_reviewer_sees_the_stage_and_the_first_review(page, login):
     assert (second.verdict, second.reviewer, second.result) == ("accept", second_reviewer, POSITIVE)
     task.refresh_from_db()
     assert (task.status, task.accepted_result) == (TaskStatus.ACCEPTED, POSITIVE)
+
+
+# ── A manager makes a reviewed task gold from the review page ────────────────────────────────
+
+
+def test_a_manager_accepts_and_makes_the_task_gold_and_reviewers_get_no_such_option(
+    page, login
+):
+    project, annotator, reviewer = reviewing_project(TaskType.TEXT_CLASSIFICATION)
+    manager = MembershipFactory(organization=project.organization, role=Role.MANAGER).user
+    first, second = make_tasks(project, {"text": "Superb"}, {"text": "Meh"})
+    label(project, annotator, POSITIVE)
+    label(project, annotator, NEGATIVE)
+
+    open_review(page, login, manager, project)
+    on_item(page, first)
+    expect(page.locator("#rv-gold-option")).to_be_visible()
+    page.keyboard.press("g")
+    expect(page.locator("#rv-gold")).to_be_checked()
+    page.keyboard.press("a")
+    on_item(page, second)
+    expect(page.locator("#rv-info")).to_contain_text("it is now a gold task")
+    expect(page.locator("#rv-gold")).not_to_be_checked()  # never carried to the next item
+
+    first.refresh_from_db()
+    assert (first.status, first.accepted_result, first.gold_result) == (
+        TaskStatus.ACCEPTED, POSITIVE, POSITIVE
+    )
+    switch_user(page, login, reviewer)
+    page.goto(f"/projects/{project.id}/review/")
+    on_item(page, second)
+    expect(page.locator("#rv-gold-option")).to_be_hidden()
+    page.keyboard.press("g")
+    page.keyboard.press("a")
+    queue_empty(page)
+    second.refresh_from_db()
+    assert (second.status, second.gold_result) == (TaskStatus.ACCEPTED, None)

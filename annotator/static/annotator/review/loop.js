@@ -1,6 +1,6 @@
 // The review loop: claim the next item → accept, correct or reject it → next; and the held
 // item given back when the reviewer leaves the page.
-import { api, csrfToken, describeError } from "../api.js";
+import { api, csrfToken, describeError, urlFor } from "../api.js";
 import { clone } from "../workspace/state.js";
 import { config } from "./config.js";
 import { mountItem, unmountItem } from "./item.js";
@@ -47,6 +47,7 @@ export const refill = () => withBusy(loadNext);
 function drop(current) {
   unmountItem(current);
   state.current = null;
+  ui.gold.checked = false; // each item is made gold on purpose, never by a leftover tick
 }
 
 /** accept: the result under review as it is. correct: the widget's result (unchanged = accept). */
@@ -75,7 +76,8 @@ export function decide(verdict, comment = "") {
       closeReject();
       const second = body.second_stage ? "; a second reviewer will check it too" : "";
       const back = body.verdict === "reject" ? ": it goes back to labeling with your comment" : "";
-      showInfo(`${DONE[body.verdict] || "Reviewed"} task #${current.item.task.id}${back}${second}.`);
+      const gold = ui.gold.checked && body.verdict !== "reject" ? await markGold(current, body) : "";
+      showInfo(`${DONE[body.verdict] || "Reviewed"} task #${current.item.task.id}${back}${second}${gold}.`);
       drop(current);
       await loadNext();
     } else if (status === 409) {
@@ -89,6 +91,19 @@ export function decide(verdict, comment = "") {
       showError(`Not saved. ${describeError(body, status)}`);
     }
   });
+}
+
+// A manager's "make it a gold task": the accepted result becomes the task's known answer. Only
+// once the task is accepted (a second stage may still be pending). Returns the note to show.
+async function markGold(current, verdict) {
+  if (verdict.task_status !== "accepted") return "; not made gold: it is not accepted yet";
+  const { status, body } = await api("POST", urlFor(config.urls.gold, current.item.task.id), {});
+  return status === 200 ? "; it is now a gold task" : `; not made gold: ${describeError(body, status)}`;
+}
+
+export function toggleGold() {
+  if (!config.canMarkGold || !state.current || state.busy) return;
+  ui.gold.checked = !ui.gold.checked;
 }
 
 // ── Reject with a comment ────────────────────────────────────────────────────────────────────

@@ -22,7 +22,7 @@
 import { isTypingTarget } from "../workspace/kit.js";
 import { config } from "./config.js";
 import { undo } from "./item.js";
-import { closeReject, confirmReject, decide, loadNext, openReject, reclaimOnReturn, refill, releaseOnLeave } from "./loop.js";
+import { closeReject, confirmReject, decide, loadNext, openReject, reclaimOnReturn, refill, releaseOnLeave, toggleGold } from "./loop.js";
 import { state } from "./state.js";
 import { render, root, showError, stage, toggleGuidelines, ui } from "./view.js";
 
@@ -63,6 +63,7 @@ function onKeyDown(event) {
   // A control reached with Tab keeps its native Enter.
   const onControl = event.target instanceof Element && event.target.closest("a, button") && !stage.contains(event.target);
   const keys = { a: () => decide("accept"), c: () => decide("correct"), Enter: () => decide("correct"), r: openReject, "?": () => toggleGuidelines() };
+  if (config.canMarkGold) keys.g = toggleGold;
   if (Object.hasOwn(keys, event.key)) {
     if (onControl && event.key === "Enter") return;
     event.preventDefault();

@@ -35,6 +35,8 @@ export const ui = {
   diffMachine: $("rv-diff-machine"),
   diffMachineTitle: $("rv-diff-machine-title"),
   reviews: $("rv-reviews"),
+  goldOption: $("rv-gold-option"),
+  gold: $("rv-gold"),
 };
 const INFO_SHOWN_MS = 5000;
 
@@ -132,6 +134,8 @@ export function render() {
     ui.stageBadge.hidden = true;
   }
   for (const button of [ui.accept, ui.correct, ui.rejectOpen]) button.disabled = !current || state.busy;
+  ui.goldOption.hidden = !config.canMarkGold || !current;
+  ui.gold.disabled = !current || state.busy;
   ui.undo.disabled = !current || current.undo.length < 2 || state.busy;
 }
 
