@@ -19,6 +19,15 @@ time per request, which tell queueing on a busy machine apart from slow code.
 
 Last line: `queue: N tasks, K clients, next p50 X ms p99 Y ms, submit p50 X ms p99 Y ms,
 R submits/s, overlap violations V`.
+
+`--mode review` times the review queue the same way: every task carries one submitted
+annotation waiting for review (written set-based by --authors annotators, see
+bench/queue_bench_review.py), and K reviewer clients loop next-review → verdict (80% accept, 15%
+correct to another label, 5% reject with a comment). As a reference measured on the same machine
+and database, one reviewer runs first; the last two lines are `review: N items, 1 clients, …`
+and `review: N items, K clients, next-review p50 X ms p99 Y ms, verdict p50 X ms p99 Y ms,
+R verdicts/s, double-served D`, where D counts items handed to two clients plus annotations
+that got two stage-1 verdicts.
 """
 import argparse
 import contextlib
@@ -37,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,12 +56,23 @@ os.environ.setdefault("DEBUG", "true")
 
 import django  # noqa: E402
 
+from queue_bench_review import (  # noqa: E402 - bench/ is on the path when run as a script
+    ReviewRound,
+    create_backlog,
+    explain_review_claim,
+    reviewed_twice,
+    served_to_several,
+)
+
 WARMUP_ROUNDS = 5
 SERVER_START_TIMEOUT_S = 60
 LABELS = ["positive", "negative", "neutral"]
 
 
-def create_project(tasks: int, clients: int, overlap: int, priorities: str):
+def create_project(
+    tasks: int, clients: int, overlap: int, priorities: str, role: str = "annotator",
+    settle: bool = True,
+):
     from django.contrib.auth import get_user_model
     from django.db import connection
     from rest_framework.authtoken.models import Token
@@ -81,13 +102,14 @@ def create_project(tasks: int, clients: int, overlap: int, priorities: str):
                 f"UPDATE {Task._meta.db_table} SET priority = random() WHERE project_id = %s",
                 [project.pk],
             )
-    settle_database()
+    if settle:
+        settle_database()
     print(f"created {tasks} tasks in {time.perf_counter() - started:.1f} s", flush=True)
 
     tokens = []
     for index in range(clients):
         user = get_user_model().objects.create(username=f"qbench-{run}-{tasks}-{index}")
-        Membership.objects.create(user=user, organization=org, role="annotator")
+        Membership.objects.create(user=user, organization=org, role=role)
         tokens.append(Token.objects.create(user=user).key)
     return project, tokens
 
@@ -102,7 +124,7 @@ def settle_database() -> None:
     """
     from django.db import connection
 
-    from annotator.models import Annotation, TaskSkip
+    from annotator.models import Annotation, Review, ReviewItem, TaskSkip
     from platform_core.models import Prediction, Task
 
     if connection.vendor != "postgresql":
@@ -112,7 +134,8 @@ def settle_database() -> None:
     autocommit = raw.autocommit
     raw.autocommit = True  # VACUUM and CHECKPOINT cannot run inside a transaction
     try:
-        for model in (Task, Annotation, TaskSkip, Prediction):
+        # Every submit queues a review item, and every verdict deletes one.
+        for model in (Task, Annotation, TaskSkip, Prediction, ReviewItem, Review):
             raw.execute(f"VACUUM ANALYZE {model._meta.db_table}")
         try:
             raw.execute("CHECKPOINT")
@@ -253,14 +276,26 @@ class Client:
         except Exception as error:  # reported with the figures, never silently lost
             self.errors.append(repr(error))
             barrier.abort()
+        return self.figures()
+
+    def figures(self) -> dict:
         return {
             "next_ms": self.next_ms, "submit_ms": self.submit_ms, "errors": self.errors,
             "conflicts": self.conflicts, "submitted": self.submitted,
         }
 
 
-def client_process(port, token, project_id, seconds, think_ms, barrier, results):
-    results.put(Client(port, token, project_id, seconds, think_ms).run(barrier))
+class ReviewClient(ReviewRound, Client):
+    """One reviewer: next-review, then a verdict, in the same loop and with the same figures
+    (`submit_ms` holds the verdicts' times)."""
+
+    def __init__(self, port: int, token: str, project_id: int, seconds: float, think_ms: float):
+        super().__init__(port, token, project_id, seconds, think_ms)
+        self.setup_review(project_id, LABELS)
+
+
+def client_process(client_class, port, token, project_id, seconds, think_ms, barrier, results):
+    results.put(client_class(port, token, project_id, seconds, think_ms).run(barrier))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -274,6 +309,12 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return float("nan")
     return total
+
+
+def reaped_cpu_seconds() -> float:
+    """CPU time of this process's children that have exited and been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def machine_busy_seconds() -> float:
@@ -301,7 +342,7 @@ def server_side_ms(log_path: Path, offset: int) -> dict[str, list[float]]:
         log.seek(offset)
         for line in log:
             path, _, ms = line.split()
-            kind = "next" if path.endswith("/next-task/") else "submit"
+            kind = "next" if path.endswith(("/next-task/", "/next-review/")) else "submit"
             times[kind].append(float(ms))
     return times
 
@@ -328,16 +369,33 @@ def overlap_violations(project) -> int:
     return over_count + over_rows
 
 
-def delete_project(project, tokens) -> None:
-    """Raw deletes in dependency order: Django's cascade would load a million tasks first."""
+def delete_project(project, tokens, user_ids=()) -> None:
+    """Raw deletes in dependency order: Django's cascade would load a million tasks first.
+    The users are the token holders and `user_ids`."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
+    from django.db.models import Q
 
-    from annotator.models import Annotation, AnnotationVersion, TaskSkip
+    from annotator.models import Annotation, AnnotationVersion, Review, ReviewItem, TaskSkip
     from platform_core.models import Dataset, Prediction, Task
 
     task_ids = f"SELECT id FROM {Task._meta.db_table} WHERE project_id = %s"
+    is_pg = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
+        if is_pg:
+            # The annotations' task_id has only a partial index, so the foreign-key check of
+            # each deleted task would scan the whole annotation table: 95 ms a task with 10^6
+            # annotations, a day for the review mode's project. An index for this transaction
+            # only; the deferred checks run before it is dropped.
+            cursor.execute(
+                f"CREATE INDEX bench_annotation_task ON {Annotation._meta.db_table} (task_id)"
+            )
+        # Verdicts leave reviews, and every submit queues a review item: the project's cascade
+        # would load a million of them.
+        for model in (Review, ReviewItem):
+            cursor.execute(
+                f"DELETE FROM {model._meta.db_table} WHERE task_id IN ({task_ids})", [project.pk]
+            )
         cursor.execute(
             f"DELETE FROM {AnnotationVersion._meta.db_table} WHERE annotation_id IN "
             f"(SELECT id FROM {Annotation._meta.db_table} WHERE task_id IN ({task_ids}))",
@@ -348,15 +406,19 @@ def delete_project(project, tokens) -> None:
                 f"DELETE FROM {model._meta.db_table} WHERE task_id IN ({task_ids})", [project.pk]
             )
         cursor.execute(f"DELETE FROM {Task._meta.db_table} WHERE project_id = %s", [project.pk])
+        if is_pg:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("DROP INDEX bench_annotation_task")
         Dataset.objects.filter(project=project).delete()
         project.delete()
-        get_user_model().objects.filter(auth_token__key__in=tokens).delete()
+        get_user_model().objects.filter(Q(auth_token__key__in=tokens) | Q(pk__in=user_ids)).delete()
 
 
-def measure(args, project, tokens) -> dict:
+def measure(args, project, tokens, client_class=Client) -> dict:
     """Start the server, run the clients, and collect their figures and the CPU accounting."""
     from django.db import connection
 
+    reaped_before = reaped_cpu_seconds()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -365,11 +427,14 @@ def measure(args, project, tokens) -> dict:
         access_log = Path(var_dir) / "access.log"
         try:
             context = multiprocessing.get_context("fork")
-            barrier, results = context.Barrier(args.clients + 1), context.Queue()
+            barrier, results = context.Barrier(len(tokens) + 1), context.Queue()
             processes = [
                 context.Process(
                     target=client_process,
-                    args=(port, token, project.pk, args.seconds, args.think_ms, barrier, results),
+                    args=(
+                        client_class, port, token, project.pk, args.seconds, args.think_ms,
+                        barrier, results,
+                    ),
                 )
                 for token in tokens
             ]
@@ -395,8 +460,9 @@ def measure(args, project, tokens) -> dict:
             clients = [results.get() for _ in processes]
             for process in processes:
                 process.join()
-            usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the reaped clients only
-            cpu["clients"] = usage.ru_utime + usage.ru_stime
+            # The clients just reaped: an earlier run's reaped clients and gunicorn are in
+            # `reaped_before`.
+            cpu["clients"] = reaped_cpu_seconds() - reaped_before
             server_ms = server_side_ms(access_log, offset)
         finally:
             stop_server(server)
@@ -409,11 +475,13 @@ def measure(args, project, tokens) -> dict:
         "errors": [error for c in clients for error in c["errors"]],
         "conflicts": sum(c["conflicts"] for c in clients),
         "submitted": sum(c["submitted"] for c in clients),
+        "served": [c.get("served", []) for c in clients],
+        "verdicts": sum((c.get("verdicts", Counter()) for c in clients), Counter()),
     }
 
 
-def print_figures(run: dict) -> None:
-    for name, key in (("next-task", "next_ms"), ("submit", "submit_ms")):
+def print_figures(run: dict, names=("next-task", "submit")) -> None:
+    for name, key in zip(names, ("next_ms", "submit_ms")):
         times = run[key]
         print(
             f"{name}: {len(times)} calls, p50 {percentile(times, .5):.1f} ms, "
@@ -441,6 +509,10 @@ def print_figures(run: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--mode", choices=["label", "review"], default="label",
+        help="label: annotators on new tasks; review: reviewers on submitted annotations",
+    )
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0, help="measured time per run")
@@ -451,6 +523,9 @@ def main() -> None:
         help="mean labeling time between next-task and submit (0: a closed loop at full load)",
     )
     parser.add_argument("--overlap", type=int, default=1)
+    parser.add_argument(
+        "--authors", type=int, default=1, help="review mode: annotators who wrote the backlog"
+    )
     parser.add_argument("--priorities", choices=["random", "equal"], default="random")
     parser.add_argument(
         "--workers", type=int, help="gunicorn worker processes (default: gunicorn.conf.py's)"
@@ -470,6 +545,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}", flush=True)
+    if args.mode == "review":
+        review_main(args)
+        return
     project, tokens = create_project(args.tasks, args.clients, args.overlap, args.priorities)
     explain = args.explain and connection.vendor == "postgresql"
     if explain:
@@ -490,6 +568,58 @@ def main() -> None:
         f"submit p50 {percentile(submit_ms, .5):.1f} ms p99 {percentile(submit_ms, .99):.1f} ms, "
         f"{run['submitted'] / run['elapsed']:.0f} submits/s, overlap violations {violations}"
     )
+
+
+def review_main(args) -> None:
+    """The review mode (see the module docstring): one reviewer, then --clients reviewers, on
+    one backlog, each run from a settled database."""
+    from django.db import connection
+
+    from platform_core.models import Role
+
+    started = time.perf_counter()
+    project, tokens = create_project(
+        args.tasks, args.clients, 1, args.priorities, role=Role.REVIEWER, settle=False
+    )
+    author_ids = create_backlog(project=project, labels=LABELS, authors=args.authors)
+    settle_database()
+    print(
+        f"setup: {args.tasks} items waiting for review in {time.perf_counter() - started:.1f} s "
+        "(tasks, annotations, review items, VACUUM ANALYZE)",
+        flush=True,
+    )
+    explain = args.explain and connection.vendor == "postgresql"
+    lines = []
+    for clients in sorted({1, args.clients}):
+        if lines:
+            settle_database()  # the next run starts at rest too, not behind the first's deletes
+        if explain:
+            plan = explain_review_claim(project, 0)
+            print(f"claim plan before the {clients}-client run:\n{plan}", flush=True)
+        connection.close()
+        run = measure(args, project, tokens[:clients], ReviewClient)
+        twice = served_to_several(run["served"]), reviewed_twice(project)
+        print(f"--- {clients} reviewer(s)")
+        print_figures(run, names=("next-review", "verdict"))
+        mix = ", ".join(f"{n} {verdict}" for verdict, n in sorted(run["verdicts"].items()))
+        print(
+            f"verdicts: {mix}; items served to two clients {twice[0]}, annotations with two "
+            f"stage-1 verdicts (all runs so far) {twice[1]}"
+        )
+        next_ms, verdict_ms = run["next_ms"], run["submit_ms"]
+        lines.append(
+            f"review: {args.tasks} items, {clients} clients, "
+            f"next-review p50 {percentile(next_ms, .5):.1f} ms "
+            f"p99 {percentile(next_ms, .99):.1f} ms, "
+            f"verdict p50 {percentile(verdict_ms, .5):.1f} ms "
+            f"p99 {percentile(verdict_ms, .99):.1f} ms, "
+            f"{run['submitted'] / run['elapsed']:.0f} verdicts/s, double-served {sum(twice)}"
+        )
+    if explain:
+        print("claim plan after the runs:\n" + explain_review_claim(project, 0), flush=True)
+    if not args.keep:
+        delete_project(project, tokens, user_ids=author_ids)
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
