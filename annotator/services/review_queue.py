@@ -78,11 +78,14 @@ def review_item_claim_next(*, project: Project, user) -> ReviewItem | None:
         if connection.vendor == "postgresql":
             row_lock = "FOR UPDATE SKIP LOCKED"
             with hot_cursor() as cursor:
-                # As next-task: a lease need not wait for the WAL flush, the generic plan is
-                # right for every project, and one claim at a time per (caller, project).
+                # As next-task: a lease need not wait for the WAL flush, and one claim at a
+                # time per (caller, project). Unlike next-task, a plan made for these values:
+                # a generic plan guesses `author_id <> $1` from the number of authors, and
+                # with one annotator in the table it guessed no row passes, then sorted the
+                # whole queue (0.2 to 0.7 s at 10^6 items) where the index walk takes 0.1 ms.
                 cursor.execute(
                     "SELECT set_config('synchronous_commit', 'off', true), "
-                    "set_config('plan_cache_mode', 'force_generic_plan', true), "
+                    "set_config('plan_cache_mode', 'force_custom_plan', true), "
                     "pg_advisory_xact_lock(%s::int, %s::int)",
                     [_REVIEW_LOCK_SPACE, _advisory_key(user.pk, project.pk)],
                 )

@@ -78,8 +78,9 @@ def review_record(
     annotation = None
     if item.annotation_id is not None:
         annotation = Annotation.objects.select_for_update().get(pk=item.annotation_id)
-    prediction = _prediction_of(item, annotation)
-    reviewed = _result_under_review(item, annotation, prediction)
+        annotation.task = task  # its save signals read the task: no second fetch
+    prediction_id = item.prediction_id or (annotation.prediction_id if annotation else None)
+    reviewed = _result_under_review(item, annotation)
     comment = comment.strip()
 
     if verdict == ReviewVerdict.CORRECT:
@@ -97,7 +98,7 @@ def review_record(
     review = Review(
         task=task,
         annotation=annotation,
-        prediction=prediction,
+        prediction_id=prediction_id,
         kind=item.kind,
         stage=item.stage,
         reviewer=reviewer,
@@ -108,7 +109,10 @@ def review_record(
         comment=comment,
         confidence=item.confidence,
     )
-    review.full_clean(exclude=["task", "annotation", "prediction", "reviewer"])
+    # The foreign keys were just loaded and the check constraints are the database's.
+    review.full_clean(
+        exclude=["task", "annotation", "prediction", "reviewer"], validate_constraints=False
+    )
     review.save()
     item.delete()
 
@@ -133,17 +137,12 @@ def review_record(
     return review
 
 
-def _prediction_of(item: ReviewItem, annotation: Annotation | None) -> Prediction | None:
-    prediction_id = item.prediction_id or (annotation.prediction_id if annotation else None)
-    return Prediction.objects.filter(pk=prediction_id).first() if prediction_id else None
-
-
-def _result_under_review(item, annotation, prediction):
+def _result_under_review(item: ReviewItem, annotation: Annotation | None) -> dict:
     if item.result is not None:  # a second stage judges what the first reviewer passed
         return item.result
     if annotation is not None:
         return annotation.result
-    return prediction.result
+    return Prediction.objects.values_list("result", flat=True).get(pk=item.prediction_id)
 
 
 def _send_back_to_labeling(task: Task, annotation: Annotation | None) -> None:
