@@ -151,6 +151,27 @@ def test_project_page_shows_labels_guidelines_datasets_and_imports(client, membe
     assert reverse("project-import", args=[project.id]) not in body  # reviewers do not import
 
 
+@pytest.mark.parametrize(
+    "policy, shown",
+    [
+        ({}, "every submission reviewed · spot-check 10% of machine labels · "
+             "trains on reviewed labels only"),
+        ({"annotation_review_rate": 0.25, "second_review_rate": 0.1, "train_on_unreviewed": True},
+         "25% of submissions reviewed · second review 10% · spot-check 10% of machine labels · "
+         "trains on reviewed and unreviewed labels"),
+    ],
+)
+def test_project_page_states_the_review_policy(client, member, project, policy, shown):
+    for field, value in policy.items():
+        setattr(project, field, value)
+    project.save()
+    client.force_login(member(Role.ANNOTATOR, project.organization))
+
+    body = client.get(reverse("project-detail", args=[project.id])).content.decode()
+
+    assert shown in body
+
+
 def test_project_page_is_404_for_a_non_member(client, member, project, other_org):
     client.force_login(member(Role.ADMIN, other_org))
 
