@@ -12,18 +12,22 @@ millisecond per submit and the database a count of the project's labels per subm
 is queued with that delay as its countdown, so it runs after every label of its window has
 committed and counts them all.
 """
+import logging
 import time
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
+from kombu.exceptions import OperationalError
 
 from annotator.models import Annotation, AnnotationStatus
 from annotator.signals import machine_label_reviewed
 from ml_assist.routing import routing_review_record
 from ml_assist.routing_models import RoutingDecision, RoutingVerdict
 from platform_core.signals import queue_order_changed
+
+logger = logging.getLogger(__name__)
 
 COUNTED = (AnnotationStatus.SUBMITTED, AnnotationStatus.ACCEPTED)
 
@@ -47,8 +51,9 @@ def schedule_retrain_check(project_id: int) -> None:
     now = time.monotonic()
     if delay > 0 and _check_queued_until.get(project_id, 0.0) > now:
         return
-    retrain_check_task.apply_async((project_id,), countdown=delay or None)
+    # Set first: while the broker is down, one failed send per window, not one per label.
     _check_queued_until[project_id] = now + delay
+    send_quietly(retrain_check_task, project_id, countdown=delay or None)
 
 
 def queue_order_was_changed(sender, project, **kwargs) -> None:
@@ -56,7 +61,7 @@ def queue_order_was_changed(sender, project, **kwargs) -> None:
     as a million-task project takes a while."""
     from ml_assist.tasks import priorities_reset_task
 
-    priorities_reset_task.delay(project.pk)
+    send_quietly(priorities_reset_task, project.pk)
 
 
 def spot_check_reviewed(sender, review, correct: bool, **kwargs) -> None:
@@ -76,7 +81,23 @@ def spot_check_reviewed(sender, review, correct: bool, **kwargs) -> None:
 def schedule_threshold_adjust(project_id: int) -> None:
     from ml_assist.tasks import threshold_adjust_task
 
-    threshold_adjust_task.delay(project_id)
+    send_quietly(threshold_adjust_task, project_id)
+
+
+def send_quietly(task, *args, **options) -> bool:
+    """Queue `task` from an after-commit hook; False, logged, when the broker refuses.
+
+    What triggered it (a label, a verdict, a settings change) is committed and answered as
+    saved: labeling goes on while the broker is down. The message is lost: the next label or
+    spot-check repeats a retrain check or a threshold adjustment; a lost priority reset keeps
+    the previous order until the order is set again.
+    """
+    try:
+        task.apply_async(args, **options)
+    except OperationalError:
+        logger.exception("The broker refused %s%r; the job was not queued", task.name, args)
+        return False
+    return True
 
 
 def connect() -> None:
