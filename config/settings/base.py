@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI's files, served by us: /api/docs/ must work on a closed network, without a CDN.
+    "drf_spectacular_sidecar",
     "axes",
     "platform_core.apps.PlatformConfig",
     "annotator.apps.AnnotatorConfig",
@@ -271,6 +273,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # From drf_spectacular_sidecar's static files rather than a CDN (labeling sites often run
+    # on networks without internet, where a CDN leaves /api/docs/ a blank page).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several components carry a `status` field; name each state enum once.
     "ENUM_NAME_OVERRIDES": {
         "TaskStatusEnum": "platform_core.models.tasks.TaskStatus",
