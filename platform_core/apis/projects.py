@@ -1,4 +1,6 @@
 """Projects of the caller's organizations; admins and managers change them."""
+from urllib.parse import urlsplit, urlunsplit
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -104,6 +106,10 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
         ]
         extra_kwargs = {
             "hourly_rate": {"help_text": "Only shown to admins and managers."},
+            "model_server_url": {
+                "help_text": "Whole for admins and managers; other members see the address "
+                "without credentials, query or fragment."
+            },
         }
 
     def to_representation(self, project):
@@ -111,7 +117,18 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
         if self.context["roles"].get(project.organization_id) not in MANAGING_ROLES:
             for field in MANAGER_ONLY_FIELDS:
                 data.pop(field, None)
+            data["model_server_url"] = address_without_credentials(data["model_server_url"])
         return data
+
+
+def address_without_credentials(url: str) -> str:
+    """`url` with scheme, host, port and path only: a model server's address may carry a
+    password (`user:password@`) or a token in its query, and annotators read this field."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]  # the password itself may contain "@"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 class ProjectListApi(ApiView):

@@ -164,6 +164,24 @@ def test_hourly_rate_is_shown_to_managers_only(project, member, api_client):
     assert as_annotator.json()["guidelines"] == project.guidelines
 
 
+def test_model_server_credentials_are_shown_to_managers_only(project, member, api_client):
+    secret_url = "https://bot:s3cret@ml.example.com:8443/backend/v1?token=t0ken"
+    project.model_server_url = secret_url
+    project.save(update_fields=["model_server_url"])
+    manager = api_client(member(Role.MANAGER, project.organization))
+    annotator = api_client(member(Role.ANNOTATOR, project.organization))
+
+    as_manager = [manager.get(project_url(project)).json(), manager.get(PROJECTS_URL).json()]
+    as_annotator = [annotator.get(project_url(project)), annotator.get(PROJECTS_URL)]
+
+    assert as_manager[0]["model_server_url"] == secret_url
+    assert as_manager[1]["results"][0]["model_server_url"] == secret_url
+    detail, listing = (response.json() for response in as_annotator)
+    assert detail["model_server_url"] == "https://ml.example.com:8443/backend/v1"
+    assert listing["results"][0]["model_server_url"] == "https://ml.example.com:8443/backend/v1"
+    assert not any(b"s3cret" in r.content or b"t0ken" in r.content for r in as_annotator)
+
+
 def test_manager_patches_settings(project, member, api_client):
     response = api_client(member(Role.MANAGER, project.organization)).patch(
         project_url(project), {"guidelines": "Be *kind*.", "overlap": 2}, format="json"
