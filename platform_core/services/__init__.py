@@ -3,12 +3,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 
-def save_unless_raced(instance, conflict: dict) -> None:
-    """Save after the caller's own checks passed; a unique constraint that another request won
-    in between (a double click, two admins at once) is the same 400, naming `conflict`, not a
-    500."""
+def save_unless_raced(instance, conflict: dict, *, update_fields: list[str] | None = None) -> None:
+    """Save (only `update_fields`, if given) after the caller's own checks passed; a unique
+    constraint that another request won in between (a double click, two admins at once) is the
+    same 400, naming `conflict`, not a 500."""
     try:
         with transaction.atomic():
-            instance.save()
+            instance.save(update_fields=update_fields)
     except IntegrityError:
         raise ValidationError(conflict) from None

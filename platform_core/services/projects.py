@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.http import Http404
 
 from platform_core.models import Organization, Project, Task
 from platform_core.services import save_unless_raced
@@ -69,17 +70,28 @@ def project_create(
 
 @transaction.atomic
 def project_update(*, project: Project, data: dict[str, Any]) -> Project:
-    """Apply `data` (keys from PROJECT_SETTING_FIELDS) and save; label_config is re-validated
-    against the project's task type."""
+    """Apply `data` (keys from PROJECT_SETTING_FIELDS) and save; return the project as saved.
+    label_config is re-validated against the project's task type.
+
+    `project` only names the row: it is locked and read again, and only the fields in `data`
+    are written. Since the caller loaded it, routing may have raised `auto_accept_threshold`
+    (ml_assist.routing.threshold_adjust) or a delete may have set `deleting`; writing every
+    column from the caller's copy would undo either. Http404 if the project is being deleted.
+    """
     _reject_unknown_settings(data)
-    order_changes = "queue_order" in data and data["queue_order"] != project.queue_order
+    locked = Project.objects.select_for_update().filter(pk=project.pk, deleting=False).first()
+    if locked is None:
+        raise Http404("No such project.")
+    order_changes = "queue_order" in data and data["queue_order"] != locked.queue_order
     for field, value in data.items():
-        setattr(project, field, value)
-    _validate(project)
-    save_unless_raced(project, {"name": DUPLICATE_NAME})
+        setattr(locked, field, value)
+    _validate(locked)
+    save_unless_raced(
+        locked, {"name": DUPLICATE_NAME}, update_fields=[*sorted(data), "updated_at"]
+    )
     if order_changes:  # the queue must follow: the tasks' priorities are derived from it
-        transaction.on_commit(partial(queue_order_changed.send, sender=Project, project=project))
-    return project
+        transaction.on_commit(partial(queue_order_changed.send, sender=Project, project=locked))
+    return locked
 
 
 @transaction.atomic
