@@ -1,9 +1,12 @@
 import codecs
+import io
 import json
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from platform_core.imports.readers import ARRAY_READ_BYTES, read_json_array
+from platform_core.imports.records import ImportFileError
 from platform_core.models import Dataset, ImportJob, Prediction, Task, TaskStatus, TaskType
 from tests.factories import ProjectFactory
 from tests.platform_core.importing import errors_of, jsonl, run_import
@@ -135,6 +138,34 @@ def test_a_row_over_the_size_limit_is_reported_without_reading_it_whole(text_pro
     job = run_import(text_project, "a.jsonl", content)
     assert (job.imported, job.error_count) == (2, 1)
     assert "longer than 100 bytes" in errors_of(job)[2]
+
+
+def test_a_json_array_element_over_the_size_limit_is_reported_and_the_others_kept(text_project, settings):
+    settings.IMPORT_MAX_ROW_BYTES = 100
+    content = json.dumps([{"text": "short"}, {"text": "x" * 500}, {"text": "after"}])
+    job = run_import(text_project, "a.json", content)
+    assert (job.status, job.imported, job.error_count) == ("succeeded", 2, 1)
+    assert "longer than 100 bytes" in errors_of(job)[2]
+    assert texts(text_project) == ["short", "after"]
+
+
+def test_a_json_array_element_of_many_small_values_is_dropped_as_it_grows(text_project, settings):
+    settings.IMPORT_MAX_ROW_BYTES = 100
+    # About 150 KB of tags: more than one read, events all the way, so it is skipped, not refused.
+    content = json.dumps([{"text": "big", "tags": ["t"] * 30_000}, {"text": "after"}])
+    job = run_import(text_project, "a.json", content)
+    assert (job.status, job.imported, job.error_count) == ("succeeded", 1, 1)
+    assert "longer than 100 bytes" in errors_of(job)[1]
+
+
+def test_a_json_array_value_too_long_to_skip_refuses_the_file_before_it_is_read_whole(settings):
+    settings.IMPORT_MAX_ROW_BYTES = 100
+    content = b'[{"text": "a"}, {"text": "' + b"y" * (10 * ARRAY_READ_BYTES) + b'"}, {"text": "b"}]'
+    stream = io.BytesIO(content)
+    with pytest.raises(ImportFileError, match="Row 2 holds a single value longer than 100 bytes"):
+        list(read_json_array(stream))
+    # The limit plus a few reads at most, as ijson buffers a value until it ends.
+    assert stream.tell() <= 100 + 3 * ARRAY_READ_BYTES
 
 
 def test_preference_rows_need_a_prompt_and_both_responses(db):
