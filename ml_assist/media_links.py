@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core import signing
 from django.http import Http404
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from platform_core.media import media_response
 from platform_core.models import Task
@@ -43,13 +43,13 @@ def signed_media_url(task: Task) -> str | None:
     return base + reverse("ml-signed-media", args=[media_token(task.pk)])
 
 
-@require_GET
+@require_safe  # GET, and HEAD for the size and Accept-Ranges
 def signed_media_view(request, token: str):
     task_id = media_token_task_id(token)
     task = Task.objects.filter(pk=task_id).first() if task_id is not None else None
     if task is None:
         raise Http404("No such media.")
     # The link is a capability: no cache anywhere may keep the file after it expires.
-    response = media_response(task, cache_control="no-store")
+    response = media_response(request, task, cache_control="no-store")
     response["Referrer-Policy"] = "no-referrer"
     return response
