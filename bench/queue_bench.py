@@ -15,7 +15,9 @@ VAR_DIR, so what a submit enqueues (ml_assist's retrain check) lands in a filesy
 is deleted afterwards. The project and its users are deleted at the end unless --keep.
 
 Besides the client-side figures it prints gunicorn's own request times and the server's CPU
-time per request, which tell queueing on a busy machine apart from slow code.
+time per request, which tell queueing on a busy machine apart from slow code (the server and the
+accounting: bench/queue_bench_server.py); --cpu-by-endpoint adds the CPU that each endpoint's
+requests take in the application.
 
 Last line: `queue: N tasks, K clients, next p50 X ms p99 Y ms, submit p50 X ms p99 Y ms,
 R submits/s, overlap violations V`.
@@ -30,23 +32,12 @@ R verdicts/s, double-served D`, where D counts items handed to two clients plus 
 that got two stage-1 verdicts.
 """
 import argparse
-import contextlib
 import http.client
 import json
-import multiprocessing
 import os
 import random
-import resource
-import secrets
-import signal
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,9 +54,14 @@ from queue_bench_review import (  # noqa: E402 - bench/ is on the path when run 
     reviewed_twice,
     served_to_several,
 )
+from queue_bench_server import (  # noqa: E402
+    measure,
+    percentile,
+    print_cpu_by_endpoint,
+    print_server_figures,
+)
 
 WARMUP_ROUNDS = 5
-SERVER_START_TIMEOUT_S = 60
 LABELS = ["positive", "negative", "neutral"]
 
 
@@ -145,47 +141,6 @@ def settle_database() -> None:
         raw.autocommit = autocommit
 
 
-def start_server(port: int, workers: int | None, threads: int | None, var_dir: str):
-    """gunicorn on loopback, configured by gunicorn.conf.py as everywhere else; `workers` and
-    `threads` override it for experiments."""
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.base",
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="false",
-        VAR_DIR=var_dir,
-        LOG_LEVEL="WARNING",
-        CONN_MAX_AGE="600",
-    )
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")), "config.wsgi",
-        "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-        *(["--workers", str(workers)] if workers else []),
-        *(["--worker-class", "gthread", "--threads", str(threads)] if threads else []),
-        "--access-logfile", str(Path(var_dir) / "access.log"),
-        "--access-logformat", "%(U)s %(s)s %(M)s",
-    ]
-    log_path = Path(var_dir) / "gunicorn.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"gunicorn exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/api/v1/auth/token/")
-            if connection.getresponse().status == 405:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    sys.exit("gunicorn did not answer in time")
-
-
 def explain_claim(project, user_id: int) -> str:
     """EXPLAIN ANALYZE of the claim's row search for a new annotator, rolled back."""
     from django.db import connection, transaction
@@ -201,15 +156,6 @@ def explain_claim(project, user_id: int) -> str:
         plan = "\n".join(row[0] for row in cursor.fetchall())
         transaction.set_rollback(True)
     return plan
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
 
 
 class Client:
@@ -294,65 +240,6 @@ class ReviewClient(ReviewRound, Client):
         self.setup_review(project_id, LABELS)
 
 
-def client_process(client_class, port, token, project_id, seconds, think_ms, barrier, results):
-    results.put(client_class(port, token, project_id, seconds, think_ms).run(barrier))
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time used so far by the process and its children (gunicorn's workers)."""
-    total = 0.0
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        for process in [str(pid), *children]:
-            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return float("nan")
-    return total
-
-
-def reaped_cpu_seconds() -> float:
-    """CPU time of this process's children that have exited and been waited for."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def machine_busy_seconds() -> float:
-    """CPU time spent by the whole machine (all processes, all cores) since boot."""
-    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def database_backend_pids() -> list[int]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()"
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def server_side_ms(log_path: Path, offset: int) -> dict[str, list[float]]:
-    """Request times gunicorn logged after `offset`: what the server spent, queueing excluded."""
-    times = {"next": [], "submit": []}
-    with log_path.open() as log:
-        log.seek(offset)
-        for line in log:
-            path, _, ms = line.split()
-            kind = "next" if path.endswith(("/next-task/", "/next-review/")) else "submit"
-            times[kind].append(float(ms))
-    return times
-
-
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    return statistics.quantiles(values, n=1000, method="inclusive")[int(share * 1000) - 1]
-
-
 def overlap_violations(project) -> int:
     from django.db.models import Count
 
@@ -414,72 +301,6 @@ def delete_project(project, tokens, user_ids=()) -> None:
         get_user_model().objects.filter(Q(auth_token__key__in=tokens) | Q(pk__in=user_ids)).delete()
 
 
-def measure(args, project, tokens, client_class=Client) -> dict:
-    """Start the server, run the clients, and collect their figures and the CPU accounting."""
-    from django.db import connection
-
-    reaped_before = reaped_cpu_seconds()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with tempfile.TemporaryDirectory() as var_dir:
-        server = start_server(port, args.workers, args.threads, var_dir)
-        access_log = Path(var_dir) / "access.log"
-        try:
-            context = multiprocessing.get_context("fork")
-            barrier, results = context.Barrier(len(tokens) + 1), context.Queue()
-            processes = [
-                context.Process(
-                    target=client_process,
-                    args=(
-                        client_class, port, token, project.pk, args.seconds, args.think_ms,
-                        barrier, results,
-                    ),
-                )
-                for token in tokens
-            ]
-            for process in processes:
-                process.start()
-            barrier.wait()
-            started, offset = time.monotonic(), access_log.stat().st_size
-            database_pids = database_backend_pids() if connection.vendor == "postgresql" else []
-            connection.close()
-            before = (
-                cpu_seconds(server.pid),
-                sum(cpu_seconds(pid) for pid in database_pids),
-                machine_busy_seconds(),
-            )
-            with contextlib.suppress(threading.BrokenBarrierError):  # a client failed
-                barrier.wait()  # every client has stopped labeling
-            elapsed = time.monotonic() - started
-            cpu = {
-                "server": cpu_seconds(server.pid) - before[0],
-                "database": sum(cpu_seconds(pid) for pid in database_pids) - before[1],
-                "machine": machine_busy_seconds() - before[2],
-            }
-            clients = [results.get() for _ in processes]
-            for process in processes:
-                process.join()
-            # The clients just reaped: an earlier run's reaped clients and gunicorn are in
-            # `reaped_before`.
-            cpu["clients"] = reaped_cpu_seconds() - reaped_before
-            server_ms = server_side_ms(access_log, offset)
-        finally:
-            stop_server(server)
-    return {
-        "elapsed": elapsed,
-        "cpu": cpu,
-        "server_ms": server_ms,
-        "next_ms": [ms for c in clients for ms in c["next_ms"]],
-        "submit_ms": [ms for c in clients for ms in c["submit_ms"]],
-        "errors": [error for c in clients for error in c["errors"]],
-        "conflicts": sum(c["conflicts"] for c in clients),
-        "submitted": sum(c["submitted"] for c in clients),
-        "served": [c.get("served", []) for c in clients],
-        "verdicts": sum((c.get("verdicts", Counter()) for c in clients), Counter()),
-    }
-
-
 def print_figures(run: dict, names=("next-task", "submit")) -> None:
     for name, key in zip(names, ("next_ms", "submit_ms")):
         times = run[key]
@@ -491,20 +312,9 @@ def print_figures(run: dict, names=("next-task", "submit")) -> None:
     print(f"409s {run['conflicts']}; errors {len(run['errors'])}")
     for error in run["errors"][:5]:
         print(f"  error: {error}")
-    for kind, times in run["server_ms"].items():
-        print(
-            f"server side, {kind}: p50 {percentile(times, .5):.1f} ms, "
-            f"p99 {percentile(times, .99):.1f} ms (gunicorn's request time, queueing excluded)"
-        )
-    cpu, requests = run["cpu"], sum(len(times) for times in run["server_ms"].values())
-    other = cpu["machine"] - cpu["server"] - cpu["database"] - cpu["clients"]
-    print(
-        f"server CPU: {cpu['server'] / max(requests, 1) * 1000:.1f} ms per request; "
-        f"CPU seconds over the {run['elapsed']:.1f} s run on {os.cpu_count()} cores: machine "
-        f"{cpu['machine']:.1f}, gunicorn {cpu['server']:.1f}, PostgreSQL backends "
-        f"{cpu['database']:.1f}, clients {cpu['clients']:.1f} (warm-up included), other work on "
-        f"the machine {other:.1f}"
-    )
+    print_server_figures(run)
+    if any(run["request_cpu_ms"].values()):
+        print_cpu_by_endpoint(run, names)
 
 
 def main() -> None:
@@ -537,6 +347,10 @@ def main() -> None:
     parser.add_argument(
         "--explain", action="store_true", help="print the claim's plan before and after the run"
     )
+    parser.add_argument(
+        "--cpu-by-endpoint", action="store_true",
+        help="time each request's CPU in the worker and print it per endpoint",
+    )
     args = parser.parse_args()
 
     django.setup()
@@ -554,7 +368,7 @@ def main() -> None:
         print("claim plan on the fresh project:\n" + explain_claim(project, 0), flush=True)
     connection.close()
 
-    run = measure(args, project, tokens)
+    run = measure(args, project, tokens, Client)
     violations = overlap_violations(project)
     if explain:
         print("claim plan after the run:\n" + explain_claim(project, 0), flush=True)
@@ -594,7 +408,7 @@ def review_main(args) -> None:
         if lines:
             settle_database()  # the next run starts at rest too, not behind the first's deletes
         if explain:
-            plan = explain_review_claim(project, 0)
+            plan = explain_review_claim(project)
             print(f"claim plan before the {clients}-client run:\n{plan}", flush=True)
         connection.close()
         run = measure(args, project, tokens[:clients], ReviewClient)
@@ -616,7 +430,7 @@ def review_main(args) -> None:
             f"{run['submitted'] / run['elapsed']:.0f} verdicts/s, double-served {sum(twice)}"
         )
     if explain:
-        print("claim plan after the runs:\n" + explain_review_claim(project, 0), flush=True)
+        print("claim plan after the runs:\n" + explain_review_claim(project), flush=True)
     if not args.keep:
         delete_project(project, tokens, user_ids=author_ids)
     print("\n".join(lines))

@@ -6,10 +6,11 @@ The backlog is written by three set-based statements, whatever its size: one ann
 annotation, and one stage-1 review item per annotation, as review_items_enqueue_submitted leaves
 them: 4.5 s, 16 s and 5 s at 10^6 tasks on a two-core machine.
 
-The number of authors matters to the claim's plan. The server runs it as a generic plan, which
-estimates `author_id <> $1` from the number of distinct authors in the whole table: with a single
-author that is zero rows, and the plan sorts the whole queue (180 to 750 ms a claim at 10^6
-items, 0.1 ms with the index walk that 20 authors get). --explain prints the plan.
+The number of authors mattered to the claim's generic plan while it estimated `author_id <> $1`
+from the number of distinct authors in the whole table: with a single author that is zero rows,
+and the plan sorted the whole queue (180 to 750 ms a claim at 10^6 items, 0.1 ms with the index
+walk that 20 authors get; annotator/services/review_queue.py says how the claim avoids it).
+--explain prints the plan the server gets; try it with --authors 1 and 20.
 """
 import json
 import time
@@ -165,9 +166,10 @@ def reviewed_twice(project) -> int:
         return cursor.fetchone()[0]
 
 
-def explain_review_claim(project, user_id: int) -> str:
+def explain_review_claim(project) -> str:
     """EXPLAIN ANALYZE of next-review's claim statement as the server runs it (a prepared
-    statement with the generic plan forced), for a reviewer holding nothing; rolled back."""
+    statement with the generic plan forced), for a reviewer who holds and wrote nothing (an id
+    no user has: ids start at 1); rolled back."""
     from datetime import timedelta
 
     from django.db import connection, transaction
@@ -181,7 +183,7 @@ def explain_review_claim(project, user_id: int) -> str:
     for position, name in enumerate(names, start=1):
         sql = sql.replace(f"%({name})s", f"${position}")
     now = timezone.now()
-    values = [user_id, project.pk, now, now + timedelta(minutes=10)]
+    values = [-1, project.pk, now, now + timedelta(minutes=10)]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         cursor.execute(f"PREPARE bench_review_claim AS {sql}")
