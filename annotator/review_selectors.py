@@ -20,9 +20,9 @@ from platform_core.sql import ModelRows, fetch_one, hot_cursor
 User = get_user_model()
 ANNOTATION_ROWS, REVIEW_ROWS = ModelRows(Annotation), ModelRows(Review)
 MEMBERSHIP_ROWS, USER_ROWS = ModelRows(Membership), ModelRows(User)
-# Projects with this many pending items count them from the cache (see review_progress).
-PENDING_COUNT_CACHED_FROM = 50_000
-PENDING_COUNT_CACHE_SECONDS = 10
+# Counts this large come from the cache (see review_progress).
+COUNTS_CACHED_FROM = 50_000
+COUNTS_CACHE_SECONDS = 10
 
 # The scope of every read below: a project not being deleted, of an organization the caller
 # belongs to (superusers: any). The membership comes along for its role; the view's permission
@@ -188,24 +188,31 @@ def review_progress(*, user, project) -> dict:
     they may take (not their own work, not what they passed at the first stage), and every
     verdict the project has had.
 
-    On large queues the pending count is cached for a few seconds, as the labeling page's is.
+    The review page asks after every next-review. Large counts (the pending items, the
+    project's verdicts) are kept for a few seconds, as the labeling page's are: each is a pass
+    over a project's rows.
     """
     midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     done_today = Review.objects.filter(
         reviewer=user, created_at__gte=midnight, task__project=project
     ).count()
-    key = f"annotator:review-pending:{project.pk}:{user.pk}"
-    left = cache.get(key)
-    if left is None:
-        mine = Q(author=user) | Q(excluded_reviewer=user)
-        left = ReviewItem.objects.filter(project=project).exclude(mine).count()
-        if left >= PENDING_COUNT_CACHED_FROM:
-            cache.set(key, left, PENDING_COUNT_CACHE_SECONDS)
-    return {
-        "done_today": done_today,
-        "left": left,
-        "total_reviewed": Review.objects.filter(task__project=project).count(),
-    }
+    mine = Q(author=user) | Q(excluded_reviewer=user)
+    left = _count_cached(
+        f"annotator:review-pending:{project.pk}:{user.pk}",
+        ReviewItem.objects.filter(project=project).exclude(mine),
+    )
+    reviewed = Review.objects.filter(task__project=project)
+    total_reviewed = _count_cached(f"annotator:reviews-total:{project.pk}", reviewed)
+    return {"done_today": done_today, "left": left, "total_reviewed": total_reviewed}
+
+
+def _count_cached(key: str, queryset: QuerySet) -> int:
+    count = cache.get(key)
+    if count is None:
+        count = queryset.count()
+        if count >= COUNTS_CACHED_FROM:
+            cache.set(key, count, COUNTS_CACHE_SECONDS)
+    return count
 
 
 def task_history(*, task: Task, user, full: bool) -> dict:
