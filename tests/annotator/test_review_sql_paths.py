@@ -1,9 +1,12 @@
 """next-review and verdicts read and write through hand-written SQL and render by hand (see
 annotator/review_selectors.py, annotator/services/reviews.py): they must still say what DRF
 would, keep the signals others follow, and scope as the ORM did."""
+import threading
+import time
 from functools import partial
 
 import pytest
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.test import RequestFactory
 from rest_framework import serializers
@@ -15,12 +18,13 @@ from annotator.apis.review_serializers import (
     ReviewTaskOutputSerializer,
     VerdictOutputSerializer,
 )
-from annotator.models import Review, ReviewItem
+from annotator.models import Annotation, Review, ReviewItem
 from annotator.review_selectors import review_item_subject
-from annotator.services import annotation_submit, task_claim_next
+from annotator.services import annotation_submit, review_item_for_verdict, task_claim_next
 from ml_assist.signals import schedule_retrain_check
 from platform_core.models import Role, Task
-from tests.factories import ProjectFactory, UserFactory
+from tests.annotator.test_queue_concurrency import postgres_only
+from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 from tests.platform_core.factories import PredictionFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +146,71 @@ def test_ids_that_are_not_numbers_or_too_large_are_not_found(project, member, ap
         assert response.status_code == 404
     assert client.post(f"/api/v1/tasks/{2**64}/spot-check/", {}, format="json").status_code == 404
     assert next_review(client, ProjectFactory()).status_code == 404
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_verdict_locks_the_item_then_the_task_then_the_annotation():
+    """The order claims and submits take them in, so that a verdict cannot deadlock with them:
+    while a verdict waits for a task someone else holds, it holds the item, not the annotation."""
+    project = ProjectFactory()
+    TaskFactory(project=project)
+    annotation = label(project, MembershipFactory(organization=project.organization).user)
+    reviewer = MembershipFactory(organization=project.organization, role=Role.REVIEWER).user
+    task_held, verdict_done = threading.Event(), threading.Event()
+
+    def hold_the_task():
+        with transaction.atomic():
+            Task.objects.select_for_update().get(pk=annotation.task_id)
+            task_held.set()
+            verdict_done.wait(10)
+        connections.close_all()
+
+    def decide():
+        task_held.wait(10)
+        with transaction.atomic():
+            review_item_for_verdict(user=reviewer, annotation=annotation)
+            transaction.set_rollback(True)
+        verdict_done.set()
+        connections.close_all()
+
+    threads = [threading.Thread(target=hold_the_task), threading.Thread(target=decide)]
+    for thread in threads:
+        thread.start()
+    try:
+        _wait_for_a_lock_wait()
+        locked = {
+            name: _is_locked(queryset)
+            for name, queryset in (
+                ("item", ReviewItem.objects.filter(annotation=annotation)),
+                ("annotation", Annotation.objects.filter(pk=annotation.pk)),
+            )
+        }
+    finally:
+        verdict_done.set()  # lets the holder go: the verdict then runs and rolls back
+        for thread in threads:
+            thread.join(10)
+    assert locked == {"item": True, "annotation": False}
+
+
+def _wait_for_a_lock_wait(timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the verdict never waited for the task")
+
+
+def _is_locked(queryset) -> bool:
+    try:
+        with transaction.atomic():
+            list(queryset.select_for_update(nowait=True))
+    except DatabaseError:
+        return True
+    return False
