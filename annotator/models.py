@@ -101,7 +101,11 @@ class Review(models.Model):
     it, `result` the one they accepted or set (null for a reject), `edit` the difference.
     """
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reviews")
+    # Task and reviewer are indexed by review_task_idx and review_by_user_idx, which start
+    # with them: two index writes less per verdict.
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="reviews", db_index=False
+    )
     annotation = models.ForeignKey(
         Annotation, on_delete=models.CASCADE, null=True, blank=True, related_name="reviews"
     )
@@ -111,7 +115,8 @@ class Review(models.Model):
     kind = models.CharField(max_length=16, choices=ReviewKind.choices)
     stage = models.PositiveSmallIntegerField(default=1)
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews",
+        db_index=False,
     )
     verdict = models.CharField(max_length=16, choices=ReviewVerdict.choices)
     reviewed_result = models.JSONField()

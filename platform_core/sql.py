@@ -37,10 +37,15 @@ class ModelRows:
     def instance(self, values) -> Model:
         """The model instance of one row's slice of `width` values, as the ORM would load it."""
         if self._converters is None:
+            # The backend's converters, then the field's, as the ORM's compiler applies them:
+            # on SQLite the backend's make datetimes aware and decimals Decimal.
             self._converters = [
                 (index, converters, field.cached_col)
                 for index, field in enumerate(self.fields)
-                if (converters := field.cached_col.get_db_converters(connection))
+                if (
+                    converters := connection.ops.get_db_converters(field.cached_col)
+                    + field.cached_col.get_db_converters(connection)
+                )
             ]
         values = list(values)
         for index, converters, expression in self._converters:

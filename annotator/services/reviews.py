@@ -11,7 +11,6 @@ A verdict on a spot-checked machine label is announced with `machine_label_revie
 confidence routing (ml_assist) records as evidence of the machine's precision.
 """
 import random
-from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -101,15 +100,9 @@ def review_item_for_verdict(
     if item.excluded_reviewer_id == user.pk:
         raise PermissionDenied("A second-stage review must come from a different reviewer.")
     held_by_other = item.locked_by_id not in (None, user.pk)
-    if held_by_other and item.locked_until and _aware(item.locked_until) > timezone.now():
+    if held_by_other and item.locked_until and item.locked_until > timezone.now():
         raise QueueConflict("Another reviewer holds this item.", code="locked_by_other")
     return item
-
-
-def _aware(moment: datetime) -> datetime:
-    # On SQLite, platform_core.sql reads datetimes naive (in UTC, as stored): it applies the
-    # fields' converters but not the backend's, which the ORM adds to make them aware.
-    return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
 
 
 @transaction.atomic(savepoint=False)  # always inside the transaction that locked the item

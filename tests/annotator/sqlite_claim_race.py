@@ -149,6 +149,24 @@ def child(loop: str, project_id: int, user_ids: list[int], barrier, results) -> 
     results.put(per_thread)
 
 
+def rows_load_as_the_orm_does(project_id: int, user_id: int) -> bool:
+    """platform_core.sql's hand-written reads give what the ORM gives on SQLite too: aware
+    datetimes, Decimal money (the backend's converters, not only the fields')."""
+    from django.contrib.auth import get_user_model
+
+    from platform_core.models import Project
+    from platform_core.selectors import project_get_for_user
+
+    user = get_user_model().objects.get(pk=user_id)
+    loaded = project_get_for_user(user=user, project_id=project_id)
+    by_orm = Project.objects.get(pk=project_id)
+    return (
+        loaded.created_at == by_orm.created_at
+        and loaded.created_at.tzinfo is not None
+        and type(loaded.hourly_rate) is type(by_orm.hourly_rate)
+    )
+
+
 def race(loop: str, project_id: int, user_ids: list[int], args) -> dict[int, list]:
     """Run `loop` in args.threads threads of args.processes processes, all released by one
     barrier; {user id: what the loop recorded}."""
@@ -209,6 +227,7 @@ def main() -> int:
         "annotations": Annotation.objects.count(),
         "tasks_still_locked": Task.objects.filter(locked_by__isnull=False).count(),
     }
+    summary["rows_load_as_the_orm_does"] = rows_load_as_the_orm_does(project_id, user_ids[0])
     if args.review:
         served = [a for ids in reviews.values() for a in ids if isinstance(a, int)]
         summary.update(
@@ -220,7 +239,8 @@ def main() -> int:
         )
     print(json.dumps(summary))
     ok = (
-        summary["claimed_more_than_overlap"] == 0
+        summary["rows_load_as_the_orm_does"]
+        and summary["claimed_more_than_overlap"] == 0
         and not conflicts
         and most_annotations <= args.overlap
         and summary["annotations"] == args.tasks * args.overlap

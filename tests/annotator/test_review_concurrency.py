@@ -107,3 +107,4 @@ def test_concurrent_labelers_then_reviewers_on_sqlite_never_share_an_item(tmp_pa
     assert summary["reviews"] == summary["tasks_accepted"] == 60
     assert summary["reviewed_twice"] == 0 and summary["review_conflicts"] == []
     assert summary["review_items_left"] == 0
+    assert summary["rows_load_as_the_orm_does"]
