@@ -1,11 +1,12 @@
 """Reads of the annotator app, scoped to the caller: another organization's ids are not found."""
+from datetime import UTC
+
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from annotator.models import Annotation, Review, ReviewVerdict
 from platform_core.holdout import suggestion_holdout
@@ -110,8 +111,8 @@ def review_note(*, task: Task) -> dict | None:
     if row is None or row[0] != ReviewVerdict.REJECT:
         return None
     created_at = row[3]
-    if isinstance(created_at, str):  # SQLite hands back text through a raw cursor
-        created_at = parse_datetime(created_at)
+    if timezone.is_naive(created_at):  # SQLite keeps UTC without the zone
+        created_at = timezone.make_aware(created_at, UTC)
     return {"comment": row[1], "reviewer": row[2], "created_at": created_at}
 
 

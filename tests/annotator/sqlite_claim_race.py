@@ -160,10 +160,24 @@ def rows_load_as_the_orm_does(project_id: int, user_id: int) -> bool:
     user = get_user_model().objects.get(pk=user_id)
     loaded = project_get_for_user(user=user, project_id=project_id)
     by_orm = Project.objects.get(pk=project_id)
+    # The note a rejected task shows its next annotator, read by a raw cursor.
+    from annotator.models import Review
+    from annotator.selectors import review_note
+
+    task = by_orm.tasks.order_by("id").first()
+    rejected = Review.objects.create(
+        task=task, kind="spot_check", reviewer=user, verdict="reject", reviewed_result={},
+        comment="Wrong label.",
+    )
+    note = review_note(task=task)
+    rejected.delete()
     return (
         loaded.created_at == by_orm.created_at
         and loaded.created_at.tzinfo is not None
         and type(loaded.hourly_rate) is type(by_orm.hourly_rate)
+        and note is not None
+        and note["comment"] == "Wrong label."
+        and note["created_at"] == rejected.created_at
     )
 
 
