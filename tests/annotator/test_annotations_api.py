@@ -21,11 +21,6 @@ NEGATIVE = {"labels": ["negative"]}
 
 
 @pytest.fixture
-def annotator(project, member):
-    return member(Role.ANNOTATOR, project.organization)
-
-
-@pytest.fixture
 def held_task(project, annotator):
     TaskFactory(project=project)
     return task_claim_next(project=project, user=annotator)

@@ -18,16 +18,6 @@ POSITIVE = {"labels": ["positive"]}
 NEGATIVE = {"labels": ["negative"]}
 
 
-@pytest.fixture
-def annotator(project, member):
-    return member(Role.ANNOTATOR, project.organization)
-
-
-@pytest.fixture
-def reviewer(project, member):
-    return member(Role.REVIEWER, project.organization)
-
-
 def label(project, user, result=POSITIVE, prediction=None):
     """Claim the user's next task and submit `result` for it, as the labeling page does."""
     task = task_claim_next(project=project, user=user)

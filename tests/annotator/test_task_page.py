@@ -24,16 +24,6 @@ NEGATIVE = {"labels": ["negative"]}
 
 
 @pytest.fixture
-def annotator(project, member):
-    return member(Role.ANNOTATOR, project.organization)
-
-
-@pytest.fixture
-def reviewer(project, member):
-    return member(Role.REVIEWER, project.organization)
-
-
-@pytest.fixture
 def manager(project, member):
     return member(Role.MANAGER, project.organization)
 
