@@ -5,6 +5,7 @@ constraint (one prediction per task and model version), so a message redelivered
 worker died (reject_on_worker_lost) finishes the job without writing anything twice.
 """
 from celery import shared_task
+from django.conf import settings
 
 from ml_assist.priority import priorities_reset
 from ml_assist.routing import threshold_adjust
@@ -14,8 +15,7 @@ from ml_assist.services.retrain import retrain_if_due
 from ml_assist.services.training import model_train
 from platform_core.models import Project
 
-# Ten million text tasks at 3,000/s take about an hour; the limit only stops a runaway.
-PRELABEL_TIME_LIMIT_S = 6 * 3600
+PRELABEL_TIME_LIMIT_S = settings.JOB_TIME_LIMIT_S
 TRAIN_TIME_LIMIT_S = 2 * 3600
 # seed_demo's imports of 300 media items take seconds; give up on them after 30 minutes.
 DEMO_IMPORT_POLL_S = 5

@@ -1,5 +1,6 @@
 """Celery tasks of the platform: thin, named, taking ids; the work is in services."""
 from celery import shared_task
+from django.conf import settings
 
 from platform_core.imports.runner import import_run
 from platform_core.services.projects import project_purge
@@ -7,12 +8,12 @@ from platform_core.services.projects import project_purge
 
 # acks_late + reject_on_worker_lost (settings) redeliver a job whose worker died; the unique
 # (project, checksum) constraint makes the rerun skip what the first run already wrote.
-@shared_task(name="platform.import_run", time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
+@shared_task(name="platform.import_run", time_limit=settings.JOB_TIME_LIMIT_S, soft_time_limit=settings.JOB_TIME_LIMIT_S - 60)
 def import_run_task(job_id: int) -> None:
     import_run(job_id=job_id)
 
 
 # Resumable: each batch of tasks is its own transaction, so a rerun deletes what is left.
-@shared_task(name="platform.project_purge", time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
+@shared_task(name="platform.project_purge", time_limit=settings.JOB_TIME_LIMIT_S, soft_time_limit=settings.JOB_TIME_LIMIT_S - 60)
 def project_purge_task(project_id: int) -> None:
     project_purge(project_id=project_id)

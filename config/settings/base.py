@@ -225,6 +225,10 @@ ML_MEDIA_LINK_MAX_AGE_S = env.int("ML_MEDIA_LINK_MAX_AGE_S", default=3600)
 # -----------------------------------------------------------------------------------------------
 # Celery: https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # -----------------------------------------------------------------------------------------------
+# The hard time limit of the longest jobs (imports, pre-labeling, purges): it only stops a
+# runaway; ten million text tasks pre-label in about an hour.
+JOB_TIME_LIMIT_S = env.int("JOB_TIME_LIMIT_S", default=6 * 3600)
+JOB_TIME_LIMIT_MARGIN_S = 3600
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
@@ -240,10 +244,17 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 else:
-    # Seconds before Redis hands an unacknowledged message (its worker died) to another worker.
+    # Seconds before Redis hands an unacknowledged message to another worker (its worker died).
+    # Longer than the longest job may run, or a job still running would be started a second time.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 3600)
+        "visibility_timeout": env.int(
+            "CELERY_VISIBILITY_TIMEOUT", default=JOB_TIME_LIMIT_S + JOB_TIME_LIMIT_MARGIN_S
+        )
     }
+    if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= JOB_TIME_LIMIT_S:
+        raise ImproperlyConfigured(
+            f"CELERY_VISIBILITY_TIMEOUT must exceed the longest job time limit ({JOB_TIME_LIMIT_S} s)."
+        )
 # Jobs are rows with a status; nobody reads Celery results.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
