@@ -28,7 +28,11 @@ class Annotation(models.Model):
         Prediction, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     changed_from_suggestion = models.BooleanField(null=True, blank=True)
-    lead_time_s = models.FloatField(help_text="Active labeling time measured in the browser.")
+    # Null when unknown (labels loaded by a script, made elsewhere): time figures leave it out
+    # rather than count it as zero seconds.
+    lead_time_s = models.FloatField(
+        null=True, blank=True, help_text="Active labeling time measured in the browser."
+    )
     status = models.CharField(
         max_length=16, choices=AnnotationStatus.choices, default=AnnotationStatus.SUBMITTED
     )
@@ -64,7 +68,7 @@ class AnnotationVersion(models.Model):
 
     annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="versions")
     result = models.JSONField()
-    lead_time_s = models.FloatField()
+    lead_time_s = models.FloatField(null=True, blank=True)  # the annotation's total, as it was
     changed_from_suggestion = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField(help_text="When this version was submitted.")
 

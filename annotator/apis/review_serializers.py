@@ -80,7 +80,7 @@ class ReviewedAnnotationOutputSerializer(PlainOutputSerializer):
     annotator = serializers.IntegerField(source="annotator_id")
     annotator_username = serializers.CharField()
     result = ResultField()
-    lead_time_s = serializers.FloatField()
+    lead_time_s = serializers.FloatField(allow_null=True, help_text="null when unknown.")
     changed_from_suggestion = serializers.BooleanField(allow_null=True)
     status = serializers.CharField()
     created_at = serializers.DateTimeField()

@@ -99,7 +99,14 @@ class EmptyInputSerializer(StrictInputSerializer):
 class AnnotationSubmitInputSerializer(StrictInputSerializer):
     result = ResultField(help_text=RESULT_HELP)
     lead_time_s = serializers.FloatField(
-        min_value=0, max_value=MAX_LEAD_TIME_S, help_text="Active seconds spent labeling."
+        min_value=0,
+        max_value=MAX_LEAD_TIME_S,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Active seconds spent labeling; missing or null when unknown (labels made "
+        "elsewhere and loaded by a script). Unknown times are left out of time figures, "
+        "never counted as zero.",
     )
     prediction = serializers.IntegerField(
         min_value=1,
@@ -140,7 +147,7 @@ class SkipInputSerializer(StrictInputSerializer):
 
 class AnnotationVersionOutputSerializer(serializers.Serializer):
     result = ResultField()
-    lead_time_s = serializers.FloatField()
+    lead_time_s = serializers.FloatField(allow_null=True, help_text="null when unknown.")
     changed_from_suggestion = serializers.BooleanField(allow_null=True)
     created_at = serializers.DateTimeField(help_text="When this version was submitted.")
 
@@ -158,7 +165,9 @@ class AnnotationOutputSerializer(PlainOutputSerializer):
     changed_from_suggestion = serializers.BooleanField(
         allow_null=True, help_text="null when it started from no suggestion."
     )
-    lead_time_s = serializers.FloatField(help_text="Active seconds, edits included.")
+    lead_time_s = serializers.FloatField(
+        allow_null=True, help_text="Active seconds, edits included; null when unknown."
+    )
     status = serializers.ChoiceField(choices=AnnotationStatus.choices)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

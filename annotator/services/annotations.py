@@ -19,9 +19,10 @@ _CLEAN_KWARGS = {"exclude": ["task", "annotator", "prediction"], "validate_const
 
 @transaction.atomic
 def annotation_submit(
-    *, task_id: int, user, result, lead_time_s: float, prediction_id: int | None = None
+    *, task_id: int, user, result, lead_time_s: float | None, prediction_id: int | None = None
 ) -> Annotation:
-    """Store the caller's answer for the task they hold, and free the task.
+    """Store the caller's answer for the task they hold, and free the task. `lead_time_s` is
+    None when the active time is unknown (a label made elsewhere, loaded by a script).
 
     Http404 unless the task is in one of the caller's organizations. Refused with
     QueueConflict when the caller does not hold the lock (see require_lock_holder), has
@@ -72,7 +73,8 @@ def annotation_update(
 ) -> Annotation:
     """Replace the result of the caller's own annotation, keeping the previous one as history.
 
-    `lead_time_s` is the active time spent on this edit; it adds to the annotation's total.
+    `lead_time_s` is the active time spent on this edit; it adds to the annotation's total. An
+    unknown total stays unknown: the edit alone is not the time the label took.
     Precondition: `annotation` was fetched scoped to its owner. Refused (QueueConflict) once a
     reviewer has decided on it: the review refers to the result it saw.
     """
@@ -108,7 +110,8 @@ def annotation_update(
         annotation.result = result
         for field, value in _judged(task, annotation.prediction, result).items():
             setattr(annotation, field, value)
-    annotation.lead_time_s += lead_time_s
+    if annotation.lead_time_s is not None:
+        annotation.lead_time_s += lead_time_s
     annotation.full_clean(**_CLEAN_KWARGS)
     annotation.save()
     return annotation

@@ -74,8 +74,9 @@ def test_a_span_outside_the_text_is_a_400_naming_its_path(org, member, api_clien
     "body, field",
     [
         ({"lead_time_s": 1}, "result"),
-        ({"result": POSITIVE}, "lead_time_s"),
         ({"result": POSITIVE, "lead_time_s": -1}, "lead_time_s"),
+        ({"result": POSITIVE, "lead_time_s": "soon"}, "lead_time_s"),
+        ({"result": POSITIVE, "lead_time_s": [4]}, "lead_time_s"),
         ({"result": POSITIVE, "lead_time_s": 1, "status": "accepted"}, "status"),
         ({"result": POSITIVE, "lead_time_s": 1, "prediction": "latest"}, "prediction"),
     ],
@@ -85,6 +86,20 @@ def test_a_malformed_body_is_a_400_naming_the_field(held_task, annotator, api_cl
 
     assert response.status_code == 400
     assert field in response.json()
+
+
+@pytest.mark.parametrize("body", [{"result": POSITIVE}, {"result": POSITIVE, "lead_time_s": None}])
+def test_a_submit_without_an_active_time_stores_it_as_unknown(
+    held_task, annotator, api_client, body
+):
+    # Scripts loading labels made elsewhere have no active time; unknown is not zero seconds.
+    response = submit(api_client(annotator), held_task, body)
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["lead_time_s"] is None
+    assert Annotation.objects.get(pk=response.json()["id"]).lead_time_s is None
+    held_task.refresh_from_db()
+    assert held_task.locked_by is None and held_task.annotation_count == 1
 
 
 def test_a_suggestion_of_another_task_is_refused(held_task, annotator, project, api_client):
