@@ -1,9 +1,12 @@
+import io
 import json
+import struct
 import zipfile
 
 import pytest
 from django.core.files.storage import default_storage
 
+from platform_core.imports import archives
 from platform_core.models import Task, TaskType
 from tests.factories import ProjectFactory
 from tests.platform_core.importing import errors_of, png_bytes, run_import, wav_bytes, zip_bytes
@@ -152,3 +155,100 @@ def test_text_files_in_an_archive_become_text_tasks(db):
     assert job.imported == 1
     assert Task.objects.get().data == {"text": "héllo", "file": "a.txt"}
     assert "not UTF-8" in errors_of(job)[2]
+
+
+def directory_only_zip(entries: int, declared: int | None = None, zip64: bool = False) -> bytes:
+    """An archive that is all central directory: `entries` empty files of 51 bytes each (a
+    million take no time to build), and end records declaring `declared` of them, in ZIP64 form
+    when asked or when the count needs it, as zipfile writes them."""
+    name = b"f.txt"
+    entry = struct.pack(zipfile.structCentralDir, zipfile.stringCentralDir, 20, 0, 20, 0, 0, 0, 0, 0,
+                        0, 0, 0, len(name), 0, 0, 0, 0, 0, 0) + name
+    directory = entry * entries
+    declared = entries if declared is None else declared
+    if not zip64 and declared < 0xFFFF:
+        end = struct.pack(zipfile.structEndArchive, zipfile.stringEndArchive, 0, 0,
+                          declared, declared, len(directory), 0, 0)
+        return directory + end
+    record = struct.pack(zipfile.structEndArchive64, zipfile.stringEndArchive64, 44, 45, 45, 0, 0,
+                         declared, declared, len(directory), 0)
+    locator = struct.pack(zipfile.structEndArchive64Locator, zipfile.stringEndArchive64Locator,
+                          0, len(directory), 1)
+    end = struct.pack(zipfile.structEndArchive, zipfile.stringEndArchive, 0, 0,
+                      0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return directory + record + locator + end
+
+
+@pytest.fixture
+def zipfile_opened(monkeypatch):
+    """The paths of the archives zipfile.ZipFile opened (the import opens a path; the tests
+    build their archives in memory)."""
+    opened = []
+    real = zipfile.ZipFile
+
+    def recording(file, *args, **kwargs):
+        if isinstance(file, str):
+            opened.append(file)
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(archives.zipfile, "ZipFile", recording)
+    return opened
+
+
+def test_our_directory_builder_makes_archives_zipfile_reads(image_project):
+    for zip64 in (False, True):
+        with zipfile.ZipFile(io.BytesIO(directory_only_zip(3, zip64=zip64))) as archive:
+            assert [info.filename for info in archive.infolist()] == ["f.txt"] * 3
+
+
+def test_a_million_member_archive_is_refused_before_zipfile_lists_it(image_project, zipfile_opened):
+    # zipfile would take some 20 s and 470 MB to list this 51 MB archive.
+    job = run_import(image_project, "million.zip", directory_only_zip(1_000_000))
+    assert job.status == "failed"
+    assert job.message == "The archive holds 1000000 files; the limit is 200000."
+    assert zipfile_opened == []
+
+
+def test_the_zip64_member_count_is_read_too(image_project, settings, zipfile_opened):
+    settings.IMPORT_MAX_ARCHIVE_MEMBERS = 3
+    job = run_import(image_project, "many.zip", directory_only_zip(4, zip64=True))
+    assert job.status == "failed" and job.message == "The archive holds 4 files; the limit is 3."
+    assert zipfile_opened == []
+
+
+def test_a_directory_too_large_for_the_member_limit_is_refused_unread(image_project, settings, zipfile_opened):
+    # zipfile parses as many entries as the directory's size holds, whatever count is declared.
+    settings.IMPORT_MAX_ARCHIVE_MEMBERS = 10
+    job = run_import(image_project, "liar.zip", directory_only_zip(1000, declared=1))
+    assert job.status == "failed"
+    assert "list of files takes 51000 bytes, too many for the limit of 10 files" in job.message
+    assert zipfile_opened == []
+
+
+def test_an_archive_declaring_fewer_members_than_it_holds_is_counted(image_project, settings, zipfile_opened):
+    settings.IMPORT_MAX_ARCHIVE_MEMBERS = 100
+    job = run_import(image_project, "liar.zip", directory_only_zip(101, declared=1))
+    assert job.status == "failed"
+    assert job.message == "The archive holds more than 100 files; the limit is 100."
+    assert zipfile_opened == []
+
+
+def test_an_archive_within_the_limits_is_opened(image_project, settings, zipfile_opened):
+    settings.IMPORT_MAX_ARCHIVE_MEMBERS = 2
+    job = run_import(image_project, "two.zip", zip_bytes({"a.png": png_bytes(), "b.png": png_bytes(3, 3)}))
+    assert job.imported == 2
+    assert len(zipfile_opened) == 1
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"PK", ""),
+    (b"PK\x03\x04" + b"x" * 100, "no end record"),
+    (directory_only_zip(3)[:-30], "no end record"),  # cut short
+    (directory_only_zip(3)[40:], "directory is larger than the file"),
+])
+def test_an_archive_without_a_sound_end_record_fails_clearly(image_project, zipfile_opened, content, problem):
+    job = run_import(image_project, "cut.zip", content)
+    assert job.status == "failed"
+    assert job.message.startswith("The ZIP archive is broken or is not a ZIP file.")
+    assert problem in job.message
+    assert zipfile_opened == []
