@@ -8,19 +8,24 @@
 
 Results become our shapes through platform_core.label_studio and are validated against the
 project like any other result. Every failure is a ModelServerError whose message a job can show
-as is. The URL must be http(s) and resolve to public addresses unless ML_SERVER_ALLOW_PRIVATE.
+as is.
+
+The URL must be http(s) and resolve to public addresses unless ML_SERVER_ALLOW_PRIVATE. Each
+request connects to the address that was checked, not to whatever a second lookup of the name
+answers (DNS rebinding), and never through a proxy from the environment.
 """
 import ipaddress
 import json
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import quoteattr
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from requests.adapters import HTTPAdapter
 
 from ml_assist.media_links import signed_media_url
 from platform_core.label_config import label_values
@@ -54,11 +59,12 @@ def display_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
-def model_server_url_check(url: str) -> None:
+def model_server_url_check(url: str) -> str | None:
     """ModelServerError unless `url` is http(s) and every address its host resolves to is public.
 
-    The check runs again before each request, so a DNS answer that changes is caught on the
-    next call (a rebinding between this lookup and the connection itself is not).
+    Returns the address to connect to (the first answer), or None when ML_SERVER_ALLOW_PRIVATE
+    skips the check. Connect to that address, not to the name: a second lookup may answer
+    127.0.0.1 (DNS rebinding).
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
@@ -78,13 +84,42 @@ def model_server_url_check(url: str) -> None:
         raise ModelServerError(
             f"model server at {display_url(url)} is down: cannot resolve {parts.hostname} ({exc})"
         ) from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    for address in addresses:
         if _is_internal(address):
             raise ModelServerError(
                 f"model server at {display_url(url)} resolves to {address}, a private, loopback "
                 "or link-local address: refused (ML_SERVER_ALLOW_PRIVATE allows it)"
             )
+    if not addresses:
+        raise ModelServerError(f"model server at {display_url(url)} resolves to no address")
+    return str(addresses[0])
+
+
+def _url_to(address: str | None, url: str) -> tuple[str, dict]:
+    """`url` with its host replaced by `address`, and the Host header that names the host."""
+    if address is None:
+        return url, {}
+    parts = urlsplit(url)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    netloc = f"[{address}]" if ":" in address else address
+    if parts.port:
+        netloc += f":{parts.port}"
+    if userinfo:
+        netloc = f"{userinfo}@{netloc}"
+    return urlunsplit(parts._replace(netloc=netloc)), {"Host": host}
+
+
+class _NamedTLSAdapter(HTTPAdapter):
+    """HTTPS to an address (see _url_to) that sends the host name for SNI; the ssl module
+    checks the certificate against that same name."""
+
+    def __init__(self, hostname: str):
+        self.hostname = hostname  # before super().__init__, which builds the pool manager
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, server_hostname=self.hostname, **kwargs)
 
 
 _INTERNAL = ("is_private", "is_loopback", "is_link_local", "is_reserved", "is_multicast",
@@ -108,6 +143,10 @@ class ModelServerClient:
         self.timeout = float(timeout if timeout is not None else settings.ML_SERVER_TIMEOUT_S)
         self.tries = max(1, tries)
         self.session = requests.Session()
+        # A proxy (HTTP_PROXY, ...) would connect wherever the name points, past the check.
+        self.session.trust_env = False
+        if hostname := urlsplit(self.url).hostname:
+            self.session.mount("https://", _NamedTLSAdapter(hostname))
 
     def __enter__(self):
         return self
@@ -161,11 +200,12 @@ class ModelServerClient:
         for attempt in range(self.tries):
             if attempt:
                 _sleep(BACKOFF_S * 2 ** (attempt - 1))
-            model_server_url_check(self.url)
+            url, headers = _url_to(model_server_url_check(self.url), self.url + path)
             try:
                 response = self.session.request(
-                    method, self.url + path, json=payload, timeout=(self.timeout, self.timeout),
-                    allow_redirects=False, stream=True, headers={"Accept": "application/json"},
+                    method, url, json=payload, timeout=(self.timeout, self.timeout),
+                    allow_redirects=False, stream=True,
+                    headers={"Accept": "application/json", **headers},
                 )
             except requests.exceptions.ConnectTimeout:
                 problem = f"no connection within {self.timeout:g} s"
