@@ -8,7 +8,8 @@
 
 Results become our shapes through platform_core.label_studio and are validated against the
 project like any other result. Every failure is a ModelServerError whose message a job can show
-as is.
+to every member of the project: it names the status or the shape that was wrong, never what the
+server said (a traceback with its environment, another service's page); that goes to the log.
 
 The URL must be http(s) and resolve to public addresses unless ML_SERVER_ALLOW_PRIVATE. Each
 request connects to the address that was checked, not to whatever a second lookup of the name
@@ -16,9 +17,11 @@ answers (DNS rebinding), and never through a proxy from the environment.
 """
 import ipaddress
 import json
+import logging
 import socket
 import time
 from dataclasses import dataclass
+from http import HTTPStatus
 from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import quoteattr
 
@@ -37,8 +40,10 @@ TRIES = 3  # connection errors and 5xx: 3 tries, 0.5 s then 1 s apart
 BACKOFF_S = 0.5
 # 1,000 tasks with a few dozen boxes each is ~10 MB of JSON; beyond 64 MB something is wrong.
 MAX_ANSWER_BYTES = 64 * 1024**2
-SNIPPET = 200
+SNIPPET = 200  # characters of an answer the log keeps
 _sleep = time.sleep  # tests patch this
+
+logger = logging.getLogger(__name__)
 
 
 class ModelServerError(Exception):
@@ -157,7 +162,10 @@ class ModelServerClient:
     def health(self) -> dict:
         body = self._call("GET", "/health")
         if not isinstance(body, dict) or body.get("status") != "UP":
-            raise ModelServerError(f"model server at {self.shown} is not up: {_snippet(body)}")
+            self._log_answer("/health", "not UP", _snippet(body))
+            raise ModelServerError(
+                f'model server at {self.shown} is not up: /health did not say "status": "UP"'
+            )
         return body
 
     def setup(self, *, project: Project) -> str:
@@ -166,7 +174,8 @@ class ModelServerClient:
                    "hostname": settings.ML_MEDIA_BASE_URL, "access_token": ""}
         body = self._call("POST", "/setup", payload)
         if not isinstance(body, dict):
-            raise self._garbage(f"/setup answered {_snippet(body)}, not an object")
+            self._log_answer("/setup", "not an object", _snippet(body))
+            raise self._garbage(f"/setup answered {_kind(body)}, not an object")
         return str(body.get("model_version") or "")
 
     def predict(self, *, project: Project, tasks: list[Task]) -> list[ExternalPrediction]:
@@ -180,7 +189,8 @@ class ModelServerClient:
         version = body.get("model_version") if isinstance(body, dict) else None
         results = body.get("results") if isinstance(body, dict) else body
         if not isinstance(results, list):
-            raise self._garbage(f"expected {{\"results\": [...]}}, got {_snippet(body)}")
+            self._log_answer("/predict", "no results list", _snippet(body))
+            raise self._garbage(f"expected {{\"results\": [...]}}, got {_kind(body)}")
         if len(results) != len(tasks):
             raise self._garbage(f"{len(results)} results for {len(tasks)} tasks")
         predictions = []
@@ -188,6 +198,7 @@ class ModelServerClient:
             try:
                 prediction = _prediction(project, task, item, version)
             except (ValueError, TypeError) as exc:
+                self._log_answer("/predict", f"task {task.pk}: {exc}", _snippet(item))
                 raise self._garbage(f"task {task.pk}: {exc}") from None
             if prediction is not None:
                 predictions.append(prediction)
@@ -220,6 +231,7 @@ class ModelServerClient:
             with response:
                 if response.status_code >= 500:
                     problem = f"HTTP {response.status_code} on {path}"
+                    self._log_answer(path, f"HTTP {response.status_code}", _first_bytes(response))
                     continue
                 body = self._read(response, path)
             return self._decode(response, path, body)
@@ -248,17 +260,23 @@ class ModelServerClient:
     def _decode(self, response, path: str, body: bytes):
         status = response.status_code
         if 300 <= status < 400:
-            raise self._garbage(f"{path} redirected to {response.headers.get('Location')!r}")
+            self._log_answer(path, f"HTTP {status} to", response.headers.get("Location", ""))
+            raise self._garbage(f"{path} redirected (HTTP {status}); redirects are not followed")
         if status >= 400:
-            text = body.decode("utf-8", "replace")
+            self._log_answer(path, f"HTTP {status}", body)
             raise ModelServerError(
-                f"model server at {self.shown} refused {path}: HTTP {status}: {text[:SNIPPET]}"
+                f"model server at {self.shown} refused {path}: HTTP {status} ({_phrase(status)})"
             )
         try:
             return json.loads(body)
         except ValueError:
-            text = body.decode("utf-8", "replace")
-            raise self._garbage(f"{path} answered non-JSON: {text[:SNIPPET]!r}") from None
+            self._log_answer(path, "non-JSON", body)
+            raise self._garbage(f"{path} answered non-JSON ({len(body)} bytes)") from None
+
+    def _log_answer(self, path: str, what: str, answer: bytes | str) -> None:
+        if isinstance(answer, bytes):
+            answer = answer[:SNIPPET].decode("utf-8", "replace")
+        logger.warning("Model server at %s, %s: %s: %r", self.shown, path, what, answer[:SNIPPET])
 
     def _garbage(self, what: str) -> ModelServerError:
         return ModelServerError(f"model server at {self.shown} answered garbage: {what}")
@@ -278,6 +296,31 @@ def _reason(exc: Exception) -> str:
 
 def _snippet(value) -> str:
     return json.dumps(value)[:SNIPPET]
+
+
+def _kind(value) -> str:
+    """What a JSON value is, without what it says: for messages."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return {str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+
+
+def _phrase(status: int) -> str:
+    """The standard reason for a status; the server's own reason phrase is its text."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "error"
+
+
+def _first_bytes(response) -> bytes:
+    """The start of an answer that is not used, for the log; b"" if it does not come."""
+    try:
+        return next(response.iter_content(SNIPPET), b"")
+    except requests.exceptions.RequestException:
+        return b""
 
 
 # -- payloads and results ----------------------------------------------------------------------
@@ -360,7 +403,7 @@ def _prediction(project, task, item, default_version) -> ExternalPrediction | No
     if item is None:
         return None
     if not isinstance(item, dict):
-        raise ValueError(f"a prediction must be an object, got {_snippet(item)}")
+        raise ValueError(f"a prediction must be an object, got {_kind(item)}")
     regions = item.get("result")
     if regions in (None, []):
         return None  # the server has nothing to suggest for this task

@@ -1,5 +1,6 @@
 """External model servers over the Label Studio ML backend protocol, against a real local server."""
 import json
+import logging
 import shutil
 import socket
 import ssl
@@ -26,6 +27,8 @@ from platform_core.models import TaskType
 from tests.factories import ProjectFactory
 from tests.platform_core.factories import TaskFactory
 
+# What a server may answer but no job message may show (see test_answers_are_logged_not_shown).
+SECRET = "AKIA-do-not-show-7f3c"
 # A public address; the `network` fixture routes connections to it to a local server.
 PUBLIC = "93.184.215.14"
 
@@ -54,7 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         if status in (301, 302):
-            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.send_header("Location", f"http://169.254.169.254/latest/meta-data/{SECRET}")
         self.end_headers()
         self.wfile.write(data)
 
@@ -357,12 +360,49 @@ def test_garbage_answers_are_clear_errors(db, model_server, answer, message):
 
 def test_an_http_error_names_the_status_and_a_redirect_is_not_followed(db, model_server):
     with ModelServerClient(model_server.url) as client:
-        with pytest.raises(ModelServerError, match="refused /nowhere: HTTP 404"):
+        with pytest.raises(ModelServerError, match=r"refused /nowhere: HTTP 404 \(Not Found\)"):
             client._call("GET", "/nowhere")
         model_server.routes["/health"] = [(302, b"")]
-        with pytest.raises(ModelServerError, match="garbage: /health redirected to"):
+        with pytest.raises(ModelServerError, match=r"garbage: /health redirected \(HTTP 302\)"):
             client.health()
     assert [call[1] for call in model_server.calls] == ["/nowhere", "/health"]
+
+
+# The job message is shown to every member of the project; the server's answer may be a
+# traceback with its environment, or another service's page: only the log gets it.
+@pytest.mark.parametrize(
+    ("status", "answer", "message"),
+    [
+        (401, {"detail": f"token {SECRET} expired"}, r"refused /health: HTTP 401 \(Unauthorized\)"),
+        (500, f"Traceback: KEY={SECRET}".encode(), "is down: HTTP 500 on /health"),
+        (302, b"", "redirected"),
+        (200, f"<html>{SECRET}</html>".encode(), "/health answered non-JSON"),
+        (200, {"status": "LOADING", "detail": SECRET}, "not up"),
+        (200, [SECRET], "not up"),
+    ],
+)
+def test_what_the_server_answered_is_logged_not_shown(
+    model_server, sleeps, caplog, status, answer, message
+):
+    model_server.routes["/health"] = [(status, answer)]
+    with caplog.at_level(logging.WARNING, logger=external.__name__):
+        with ModelServerClient(model_server.url) as client:
+            with pytest.raises(ModelServerError, match=message) as error:
+                client.health()
+    assert SECRET not in str(error.value)
+    assert SECRET in caplog.text
+
+
+@pytest.mark.parametrize("answer", [{"predictions": SECRET}, {"results": [SECRET]}, SECRET])
+def test_a_prediction_answer_that_does_not_fit_is_logged_not_shown(
+    db, model_server, caplog, answer
+):
+    project = ProjectFactory(task_type=TaskType.TEXT_CLASSIFICATION)
+    with caplog.at_level(logging.WARNING, logger=external.__name__):
+        with pytest.raises(ModelServerError, match="answered garbage") as error:
+            _predict(model_server, project, [TaskFactory(project=project)], answer)
+    assert SECRET not in str(error.value)
+    assert SECRET in caplog.text
 
 
 # -- addresses and schemes ------------------------------------------------------------------------

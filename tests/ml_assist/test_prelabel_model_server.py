@@ -97,3 +97,46 @@ def test_a_model_server_that_is_down_fails_the_job_with_the_reason(text_project,
     assert job.status == MlJobStatus.FAILED
     assert "is down" in job.message and str(port) in job.message
     assert not Prediction.objects.filter(task__project=text_project).exists()
+
+
+class _Failing(BaseHTTPRequestHandler):
+    """Answers every request with the server's `.answer` (status, body)."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, data = self.server.answer
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(500, "is down: HTTP 500 on /setup"), (403, "refused /setup: HTTP 403 (Forbidden)"),
+     (200, "/setup answered non-JSON")],
+)
+def test_what_a_failing_server_says_stays_out_of_the_job_message(
+    text_project, settings, monkeypatch, status, reason
+):
+    # Every member of the project reads the job message; an error page may carry secrets.
+    settings.ML_SERVER_ALLOW_PRIVATE = True
+    monkeypatch.setattr(external, "_sleep", lambda seconds: None)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
+    server.answer = (status, b"Traceback ... DATABASE_URL=postgres://ml:hunter2@db/ml")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    text_project.model_server_url = f"http://127.0.0.1:{server.server_port}"
+    text_project.use_builtin_model = False
+    text_project.save()
+    load_tasks(text_project, [{"text": "a review"}])
+    try:
+        job = _prelabel(text_project)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert job.status == MlJobStatus.FAILED
+    assert reason in job.message and "hunter2" not in job.message
