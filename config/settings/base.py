@@ -283,6 +283,31 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # -----------------------------------------------------------------------------------------------
+# Cache: https://docs.djangoproject.com/en/5.2/topics/cache/
+# -----------------------------------------------------------------------------------------------
+# One cache for every web process and the worker (never Django's per-process default): the
+# sign-in rate limit counts there. Redis counts atomically. Without Redis, files under VAR_DIR,
+# which every process on the machine sees; django-ratelimit increments them by read-then-write,
+# so failures that finish in the same instant in different processes may count once (at worst
+# the limit times the web processes, for an attacker who times requests to collide).
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            # An increment rewrites the entry with this timeout (not the rest of its own), so it
+            # must outlast a rate period: a day.
+            "TIMEOUT": 24 * 3600,
+            # One small file per entry; past this many, a random third is dropped, counts too.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
+
+# -----------------------------------------------------------------------------------------------
 # REST framework and OpenAPI
 # -----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -22,3 +22,11 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Eager tasks ignore countdowns: a check queued "for later" would run at the first label only.
 ML_RETRAIN_CHECK_DELAY_S = 0
+# Not the Redis cache of REDIS_URL: cache.clear() there empties the whole Redis database, under
+# other test runs and the broker alike. Files per test database keep runs apart.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "test-cache" / (os.environ.get("TEST_DATABASE_NAME") or "test")),
+    }
+}
