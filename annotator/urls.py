@@ -2,13 +2,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from annotator import review_views, task_views, views
+from platform_core import signin
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    # Django's login view with the per-address limit on failed sign-ins (platform_core.signin).
+    path("login/", signin.LoginView.as_view(), name="login"),
     # Django 5 logs out on POST only; the nav posts a form with the CSRF token.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),

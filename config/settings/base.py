@@ -2,6 +2,7 @@
 
 https://docs.djangoproject.com/en/5.2/ref/settings/
 """
+import re
 from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
@@ -114,7 +115,6 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Repeated failed sign-ins (login page, admin, API token) lock that username from that address
 # for a while, counted in the database so every worker sees the same count: django-axes.
-# Behind a proxy every client has the proxy's address, so the lock is per username there.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: a locked-out sign-in stops before the hash
     "django.contrib.auth.backends.ModelBackend",
@@ -125,6 +125,26 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # no row per successful sign-in
 AXES_LOCKOUT_CALLABLE = "platform_core.signin.lockout_response"
+# The lock above is per username, so one address could still try a few passwords on every
+# username. This many failed sign-ins (login page or API token) from one address in the period,
+# whatever the usernames, and that address gets a 429 until the period ends: django-ratelimit's
+# "count/period" (s, m, h or d), counted in the shared cache (CACHES below). Successful sign-ins
+# are not counted. IPv6 addresses count per /64, the block one machine usually holds.
+SIGNIN_RATE_PER_ADDRESS = env.str("SIGNIN_RATE_PER_ADDRESS", default="30/5m")
+if not re.fullmatch(r"[1-9]\d*/([1-9]\d*)?[smhd]", SIGNIN_RATE_PER_ADDRESS):
+    raise ImproperlyConfigured(
+        f"SIGNIN_RATE_PER_ADDRESS must read like 30/5m, not {SIGNIN_RATE_PER_ADDRESS!r}."
+    )
+# An error of the cache server lets sign-ins through (axes still locks per username) rather
+# than refusing everyone; so does a count that expired between two cache calls.
+RATELIMIT_FAIL_OPEN = True
+# Whose address is counted, by axes and the rate limit alike: REMOTE_ADDR, or behind this many
+# proxies that each append to X-Forwarded-For, the entry the outermost one appended. Left at 0
+# behind a proxy, every client has the proxy's address: one client's failures then block all.
+# Set it only when the proxies are the only way in, or a client can name any address it likes.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "platform_core.signin.client_address"
+RATELIMIT_IP_META_KEY = "platform_core.signin.client_address"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -30,3 +30,6 @@ CACHES = {
         "LOCATION": str(VAR_DIR / "test-cache" / (os.environ.get("TEST_DATABASE_NAME") or "test")),
     }
 }
+# Every test client signs in from 127.0.0.1, so failed sign-ins of unrelated tests would add up
+# to the per-address limit; tests/platform_core/test_signin_rate_limit.py sets a small one.
+SIGNIN_RATE_PER_ADDRESS = "10000/5m"

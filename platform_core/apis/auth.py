@@ -9,9 +9,10 @@ from rest_framework.response import Response
 
 from platform_core.apis.common import ApiView, BoundedJSONParser
 from platform_core.services.tokens import token_get_or_create
-from platform_core.signin import locked_out_message
+from platform_core.signin import address_failure_record, address_retry_after, locked_out_message
 
 LOCKED_OUT = "Too many failed sign-ins for this username from this address; try again later."
+ADDRESS_LIMITED = "Too many failed sign-ins from this address, whatever the usernames."
 
 
 class TokenOutputSerializer(serializers.Serializer):
@@ -28,12 +29,20 @@ class TokenCreateApi(ApiView):
 
     @extend_schema(
         request=AuthTokenSerializer,
-        responses={200: TokenOutputSerializer, 429: OpenApiResponse(description=LOCKED_OUT)},
+        responses={
+            200: TokenOutputSerializer,
+            429: OpenApiResponse(description=f"{LOCKED_OUT} Or: {ADDRESS_LIMITED}"),
+        },
         auth=[],
     )
     def post(self, request):
+        # Before the password is checked: past the limit, a right guess must not show.
+        retry_after = address_retry_after(request)
+        if retry_after is not None:
+            raise Throttled(wait=retry_after, detail=ADDRESS_LIMITED)
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
+            address_failure_record(request)
             # django-axes marks the request when this username is locked out from here; the
             # password was then not even checked, so "wrong credentials" would mislead.
             if getattr(request, "axes_locked_out", False):
