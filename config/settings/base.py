@@ -249,6 +249,24 @@ ML_MEDIA_LINK_MAX_AGE_S = env.int("ML_MEDIA_LINK_MAX_AGE_S", default=3600)
 # runaway; ten million text tasks pre-label in about an hour.
 JOB_TIME_LIMIT_S = env.int("JOB_TIME_LIMIT_S", default=6 * 3600)
 JOB_TIME_LIMIT_MARGIN_S = 3600
+# A running job writes a heartbeat this often; one silent for JOB_HEARTBEAT_STALE_S lost its
+# worker, and the sweeper (platform_core.jobs, run by Celery beat) sends it again or fails it.
+JOB_HEARTBEAT_S = env.float("JOB_HEARTBEAT_S", default=10.0)
+JOB_HEARTBEAT_STALE_S = env.float("JOB_HEARTBEAT_STALE_S", default=60.0)
+JOB_SWEEP_INTERVAL_S = env.float("JOB_SWEEP_INTERVAL_S", default=30.0)
+CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": {
+        "task": "platform.jobs_sweep",
+        "schedule": JOB_SWEEP_INTERVAL_S,
+        # A sweep that waited longer than its interval is superseded by the next one.
+        "options": {"expires": JOB_SWEEP_INTERVAL_S},
+    }
+}
+# One queue for every job; tests give a worker (and its beat) a queue of their own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
@@ -269,24 +287,6 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int(
             "CELERY_VISIBILITY_TIMEOUT", default=JOB_TIME_LIMIT_S + JOB_TIME_LIMIT_MARGIN_S
-# A running job writes a heartbeat this often; one silent for JOB_HEARTBEAT_STALE_S lost its
-# worker, and the sweeper (platform_core.jobs, run by Celery beat) sends it again or fails it.
-JOB_HEARTBEAT_S = env.float("JOB_HEARTBEAT_S", default=10.0)
-JOB_HEARTBEAT_STALE_S = env.float("JOB_HEARTBEAT_STALE_S", default=60.0)
-JOB_SWEEP_INTERVAL_S = env.float("JOB_SWEEP_INTERVAL_S", default=30.0)
-CELERY_BEAT_SCHEDULE = {
-    "jobs-sweep": {
-        "task": "platform.jobs_sweep",
-        "schedule": JOB_SWEEP_INTERVAL_S,
-        # A sweep that waited longer than its interval is superseded by the next one.
-        "options": {"expires": JOB_SWEEP_INTERVAL_S},
-    }
-}
-# One queue for every job; tests give a worker (and its beat) a queue of their own.
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
-CELERY_BEAT_SCHEDULE_FILENAME = env.str(
-    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
-)
         )
     }
     if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= JOB_TIME_LIMIT_S:
