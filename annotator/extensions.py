@@ -1,6 +1,6 @@
 """What the annotator app adds to the platform's API (platform_core.extensions) and how it
 follows the platform's signals; connected in AnnotatorConfig.ready()."""
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from rest_framework import serializers
 
 from annotator.apis.review_serializers import ReviewOutputSerializer
@@ -9,17 +9,19 @@ from annotator.apis.serializers import (
     ResultField,
     SuggestionOutputSerializer,
 )
-from annotator.models import Annotation
+from annotator.models import Annotation, Review, TaskSkip
 from annotator.quality_selectors import project_quality
 from annotator.review_selectors import task_history
 from annotator.services.annotations import judge_gold
+from annotator.services.review_queue import review_items_enqueue_tasks
 from platform_core.extensions import (
     register_metrics_section,
     register_task_detail_section,
+    register_task_work_filter,
     register_worker_task_scope,
 )
 from platform_core.models.organizations import REVIEWING_ROLES
-from platform_core.signals import task_gold_changed
+from platform_core.signals import task_gold_changed, tasks_reached_overlap
 
 
 class HistoryAnnotationSerializer(serializers.Serializer):
@@ -30,7 +32,7 @@ class HistoryAnnotationSerializer(serializers.Serializer):
     status = serializers.CharField()
     prediction = serializers.IntegerField(source="prediction_id", allow_null=True)
     changed_from_suggestion = serializers.BooleanField(allow_null=True)
-    lead_time_s = serializers.FloatField()
+    lead_time_s = serializers.FloatField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     versions = AnnotationVersionOutputSerializer(source="versions.all", many=True)
@@ -53,6 +55,18 @@ def tasks_held_or_labeled(*, tasks, user):
     return tasks.filter(Q(locked_by=user) | Q(pk__in=labeled))
 
 
+def tasks_nobody_worked_on(*, tasks):
+    """Without annotations (of any status: a rejected one is still someone's work), skips or
+    reviews."""
+    for model in (Annotation, TaskSkip, Review):
+        tasks = tasks.exclude(Exists(model.objects.filter(task=OuterRef("pk"))))
+    return tasks
+
+
+def reached_overlap(sender, project, task_ids, **kwargs) -> None:
+    review_items_enqueue_tasks(project=project, task_ids=task_ids)
+
+
 def gold_changed(sender, task, **kwargs) -> None:
     judge_gold(task=task)
 
@@ -61,4 +75,6 @@ def connect() -> None:
     register_task_detail_section("history", history_section)
     register_worker_task_scope(tasks_held_or_labeled)
     register_metrics_section("quality", project_quality)
+    register_task_work_filter("annotator", tasks_nobody_worked_on)
     task_gold_changed.connect(gold_changed, dispatch_uid="annotator.gold_changed")
+    tasks_reached_overlap.connect(reached_overlap, dispatch_uid="annotator.reached_overlap")

@@ -8,5 +8,9 @@ class MlAssistConfig(AppConfig):
 
     def ready(self) -> None:
         from ml_assist import signals
+        from ml_assist.models import MlJob
+        from ml_assist.services.jobs import ml_job_send
+        from platform_core.jobs import register_job_kind
 
         signals.connect()
+        register_job_kind(MlJob, ml_job_send)

@@ -6,6 +6,8 @@ the ModelVersion row when the artifact was written. Whoever can write to the med
 S3 bucket shared with other tools, a restored backup) cannot make the worker run their code
 without also knowing SECRET_KEY and being able to write the database.
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 from django.core.files.base import ContentFile
@@ -29,11 +31,33 @@ def artifact_sign(blob: bytes) -> str:
     return salted_hmac(SIGNATURE_SALT, blob, algorithm="sha256").hexdigest()
 
 
+# Names stored inside the innermost artifacts_removed_on_rollback() block.
+_stored_in_block: ContextVar[list[str] | None] = ContextVar("stored_in_block", default=None)
+
+
 def artifact_store(*, project_id: int, name: str, blob: bytes) -> tuple[str, str]:
     """Save `blob` for the version `name` of the project; returns (storage name, signature)."""
     stub = ModelVersion(project_id=project_id)
     stored = default_storage.save(artifact_path(stub, f"{name}.pkl"), ContentFile(blob))
+    if (block := _stored_in_block.get()) is not None:
+        block.append(stored)
     return stored, artifact_sign(blob)
+
+
+@contextmanager
+def artifacts_removed_on_rollback():
+    """Around a transaction that stores artifacts for the version rows it writes: when it
+    raises (and so rolls back), the files go too, instead of staying behind with no row."""
+    stored: list[str] = []
+    token = _stored_in_block.set(stored)
+    try:
+        yield
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    finally:
+        _stored_in_block.reset(token)
 
 
 def artifact_verified_bytes(version: ModelVersion) -> bytes:

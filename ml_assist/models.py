@@ -5,6 +5,7 @@ from django.db import models
 
 from ml_assist.routing_models import RoutingDecision, RoutingVerdict  # noqa: F401 (registers them)
 from platform_core.models import Project
+from platform_core.models.jobs import OPEN_JOB_STATUSES, Job, JobStatus  # noqa: F401 (their home)
 
 
 def artifact_path(version: "ModelVersion", filename: str) -> str:
@@ -60,17 +61,10 @@ class MlJobKind(models.TextChoices):
     TRAIN = "train", "Train"
 
 
-class MlJobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+MlJobStatus = JobStatus
 
 
-OPEN_JOB_STATUSES = (MlJobStatus.QUEUED, MlJobStatus.RUNNING)
-
-
-class MlJob(models.Model):
+class MlJob(Job):
     """A pre-labeling or training run. `params` holds what it was asked ({"task_ids": [...]},
     {"labels": n, "trigger": "auto", "prelabel_after": true}); `model_version` is the version a
     pre-labeling pass uses (fixed at its start, so a redelivered job goes on with the same one)
@@ -78,10 +72,8 @@ class MlJob(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="ml_jobs")
     kind = models.CharField(max_length=16, choices=MlJobKind.choices)
-    status = models.CharField(max_length=16, choices=MlJobStatus.choices, default=MlJobStatus.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
-    message = models.TextField(blank=True)
     params = models.JSONField(default=dict, blank=True)
     model_version = models.ForeignKey(
         ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
@@ -89,12 +81,8 @@ class MlJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(Job.Meta):
         constraints = [
             # At most one training per project at a time: a second insert fails in the database
             # however many web processes or signal handlers race to start one.
@@ -104,14 +92,13 @@ class MlJob(models.Model):
                 name="one_open_training_job_per_project",
             )
         ]
-        indexes = [models.Index(fields=["project", "kind", "created_at"], name="ml_job_project_idx")]
+        indexes = [
+            *Job.Meta.indexes,
+            models.Index(fields=["project", "kind", "created_at"], name="ml_job_project_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} job {self.pk} of project {self.project_id}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (MlJobStatus.SUCCEEDED, MlJobStatus.FAILED)
 
     @property
     def progress(self) -> float:

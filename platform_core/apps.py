@@ -8,3 +8,10 @@ class PlatformConfig(AppConfig):
     label = "platform"
     verbose_name = "Platform"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from platform_core.jobs import register_job_kind
+        from platform_core.models import ImportJob
+        from platform_core.tasks import import_run_task
+
+        register_job_kind(ImportJob, lambda job: import_run_task.delay(job.pk))

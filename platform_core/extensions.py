@@ -6,6 +6,9 @@ platform importing them (dependencies point one way, DESIGN.md).
 - worker task scope: `register_worker_task_scope(scope)`; `scope(tasks=, user=)` narrows a
   task queryset to what someone without a reviewing role may see (the tasks they hold or
   labeled). Without a registered scope such callers see the tasks they hold.
+- work on tasks: `register_task_work_filter(exclude)`; `exclude(tasks=)` drops from a task
+  queryset the tasks people have worked on in that app (annotated, skipped, reviewed), so
+  that a failed import never deletes them.
 - project metrics sections: `register_metrics_section(name, section)` adds `name` to
   GET /api/v1/projects/{id}/metrics/; `section(project=)` returns JSON-ready data.
 
@@ -19,6 +22,7 @@ from django.db.models import QuerySet
 _task_detail_sections: dict[str, Callable] = {}
 _metrics_sections: dict[str, Callable] = {}
 _worker_task_scope: list[Callable] = []
+_task_work_filters: dict[str, Callable] = {}
 
 
 def register_task_detail_section(name: str, section: Callable) -> None:
@@ -48,3 +52,13 @@ def register_metrics_section(name: str, section: Callable) -> None:
 
 def metrics_sections(*, project) -> dict:
     return {name: section(project=project) for name, section in _metrics_sections.items()}
+
+
+def register_task_work_filter(name: str, exclude: Callable) -> None:
+    _task_work_filters[name] = exclude
+
+
+def tasks_without_work(tasks: QuerySet) -> QuerySet:
+    for exclude in _task_work_filters.values():
+        tasks = exclude(tasks=tasks)
+    return tasks

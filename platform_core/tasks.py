@@ -3,17 +3,26 @@ from celery import shared_task
 from django.conf import settings
 
 from platform_core.imports.runner import import_run
+from platform_core.jobs import jobs_sweep
 from platform_core.services.projects import project_purge
+
+LIMITS = {"time_limit": settings.JOB_TIME_LIMIT_S, "soft_time_limit": settings.JOB_TIME_LIMIT_S - 60}
 
 
 # acks_late + reject_on_worker_lost (settings) redeliver a job whose worker died; the unique
 # (project, checksum) constraint makes the rerun skip what the first run already wrote.
-@shared_task(name="platform.import_run", time_limit=settings.JOB_TIME_LIMIT_S, soft_time_limit=settings.JOB_TIME_LIMIT_S - 60)
+@shared_task(name="platform.import_run", **LIMITS)
 def import_run_task(job_id: int) -> None:
     import_run(job_id=job_id)
 
 
 # Resumable: each batch of tasks is its own transaction, so a rerun deletes what is left.
-@shared_task(name="platform.project_purge", time_limit=settings.JOB_TIME_LIMIT_S, soft_time_limit=settings.JOB_TIME_LIMIT_S - 60)
+@shared_task(name="platform.project_purge", **LIMITS)
 def project_purge_task(project_id: int) -> None:
     project_purge(project_id=project_id)
+
+
+# Beat sends one every JOB_SWEEP_INTERVAL_S; a lost one is replaced by the next.
+@shared_task(name="platform.jobs_sweep", acks_late=False, time_limit=300, soft_time_limit=240)
+def jobs_sweep_task() -> dict:
+    return jobs_sweep()

@@ -45,7 +45,9 @@ fi
 # Each server gets its own process group (job control), so Ctrl-C reaches only this script,
 # which then stops both groups in order.
 set -m
-"$BIN/celery" -A config worker -l info --concurrency 2 &
+# -B: the worker also runs Celery beat, whose sweeper re-sends lost jobs and fails stuck ones
+# (one machine, one worker: production runs beat as its own single process, see compose).
+"$BIN/celery" -A config worker -B -l info --concurrency 2 &
 worker=$!
 "$BIN/gunicorn" config.wsgi --bind "127.0.0.1:$PORT" --error-logfile - &  # gunicorn.conf.py
 web=$!

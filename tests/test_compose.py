@@ -76,3 +76,11 @@ def test_compose_refuses_to_start_without_a_secret_key():
     result = compose_config(SECRET_KEY=None)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_beat_sends_the_job_sweeper_from_the_app_image(services):
+    beat = services["beat"]
+    assert beat["image"] == services["worker"]["image"]
+    assert beat["command"][:4] == ["celery", "-A", "config", "beat"]
+    assert beat["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert beat["environment"]["REDIS_URL"] == services["worker"]["environment"]["REDIS_URL"]

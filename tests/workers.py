@@ -60,10 +60,13 @@ def worker_database_url() -> str:
 
 
 def worker_starter(tmp_path, started: list):
-    """start(env, name, queue=None) -> a running `celery -A config worker` process (solo pool,
-    consuming only `queue` when given), ready to consume; its output goes to `.log_path`."""
+    """start(env, name, queue=None, args=()) -> a running `celery -A config worker` process
+    (solo pool, consuming only `queue` when given, with extra `args`), ready to consume; its
+    output goes to `.log_path`."""
 
-    def start(env: dict, name: str = "worker", queue: str | None = None) -> subprocess.Popen:
+    def start(
+        env: dict, name: str = "worker", queue: str | None = None, args: tuple = ()
+    ) -> subprocess.Popen:
         log_path = tmp_path / f"{name}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
@@ -72,6 +75,7 @@ def worker_starter(tmp_path, started: list):
                     f"--hostname={name}-{os.getpid()}@%h",
                     "--without-gossip", "--without-mingle", "--without-heartbeat",
                     *(["--queues", queue] if queue else []),
+                    *args,
                 ],
                 cwd=ROOT,
                 env=env,

@@ -123,29 +123,50 @@ def review_items_enqueue_submitted(*, task: Task, annotation: Annotation, rng=No
     Precondition: inside the submit's transaction holding the task's row lock.
     """
     project = task.project
+    if not _sampled_for_review(project, task.pk, rng):
+        return 0
+    if project.overlap == 1:  # the common case needs no query: the new annotation is the one
+        pending = [(task.pk, annotation.pk, annotation.annotator_id)]
+    else:
+        pending = _unqueued_submitted([task.pk])
+    return _items_create(project, pending)
+
+
+def review_items_enqueue_tasks(*, project: Project, task_ids: list[int], rng=None) -> int:
+    """review_items_enqueue_submitted for tasks that became submitted without a submit (the
+    project's overlap was lowered to what they hold); returns how many items were added."""
+    sampled = [task_id for task_id in task_ids if _sampled_for_review(project, task_id, rng)]
+    return _items_create(project, _unqueued_submitted(sampled)) if sampled else 0
+
+
+def _sampled_for_review(project: Project, task_id: int, rng) -> bool:
     rate = project.annotation_review_rate
     if rate <= 0.0 or (rate < 1.0 and (rng or random).random() >= rate):
-        if not Review.objects.filter(task=task, verdict=ReviewVerdict.REJECT).exists():
-            return 0
-    if project.overlap == 1:  # the common case needs no query: the new annotation is the one
-        pending = [(annotation.pk, annotation.annotator_id)]
-    else:
-        queued = ReviewItem.objects.filter(annotation=OuterRef("pk"))
-        pending = list(
-            Annotation.objects.filter(task=task, status=AnnotationStatus.SUBMITTED)
-            .exclude(Exists(queued))
-            .order_by("id")
-            .values_list("id", "annotator_id")
-        )
+        return Review.objects.filter(task_id=task_id, verdict=ReviewVerdict.REJECT).exists()
+    return True
+
+
+def _unqueued_submitted(task_ids: list[int]) -> list[tuple[int, int, int]]:
+    """(task, annotation, annotator) of the submitted annotations not in the queue yet."""
+    queued = ReviewItem.objects.filter(annotation=OuterRef("pk"))
+    return list(
+        Annotation.objects.filter(task_id__in=task_ids, status=AnnotationStatus.SUBMITTED)
+        .exclude(Exists(queued))
+        .order_by("id")
+        .values_list("task_id", "id", "annotator_id")
+    )
+
+
+def _items_create(project: Project, pending: list[tuple[int, int, int]]) -> int:
     ReviewItem.objects.bulk_create(
         ReviewItem(
-            project_id=task.project_id,
-            task_id=task.pk,
+            project_id=project.pk,
+            task_id=task_id,
             annotation_id=annotation_id,
             author_id=annotator_id,
             kind=ReviewKind.ANNOTATION,
         )
-        for annotation_id, annotator_id in pending
+        for task_id, annotation_id, annotator_id in pending
     )
     return len(pending)
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ml_assist.models import OPEN_JOB_STATUSES, MlJob, MlJobKind, MlJobStatus
 from ml_assist.selectors import accepted_label_count
+from platform_core.jobs import job_begin
 from platform_core.models import Project, Task
 
 # Ids checked per query (SQLite caps the parameters of a statement).
@@ -57,8 +58,16 @@ def ml_job_create(
     except IntegrityError:
         raise TrainingAlreadyRunning(open_training_job(project=project)) from None
     if enqueue:
-        transaction.on_commit(partial(_task_for(kind).delay, job.pk))
+        transaction.on_commit(partial(ml_job_send, job))
     return job
+
+
+def ml_job_send(job: MlJob) -> None:
+    # Imported here: ml_assist.tasks imports the services.
+    from ml_assist import tasks
+
+    task = {MlJobKind.PRELABEL: tasks.prelabel_task, MlJobKind.TRAIN: tasks.train_task}[job.kind]
+    task.delay(job.pk)
 
 
 def _project_task_ids(project: Project, task_ids) -> list[int]:
@@ -76,29 +85,11 @@ def _project_task_ids(project: Project, task_ids) -> list[int]:
     return wanted
 
 
-def _task_for(kind: str):
-    # Imported here: ml_assist.tasks imports the services.
-    from ml_assist import tasks
-
-    return {MlJobKind.PRELABEL: tasks.prelabel_task, MlJobKind.TRAIN: tasks.train_task}[kind]
-
-
 def job_start(*, job_id: int, kind: str) -> MlJob | None:
-    """Mark the job running and return it; None when it finished already (a redelivered
-    message is then a no-op). A job found running was interrupted (its worker died): it is
-    taken up again, and the services make that safe."""
-    with transaction.atomic():
-        job = (
-            MlJob.objects.select_for_update(of=("self",))
-            .select_related("project", "model_version")
-            .get(pk=job_id, kind=kind)
-        )
-        if job.is_finished:
-            return None
-        job.status = MlJobStatus.RUNNING
-        job.started_at = job.started_at or timezone.now()
-        job.save(update_fields=["status", "started_at"])
-    return job
+    """The job marked running, or None when there is nothing to run (platform_core.jobs.job_begin:
+    finished, running on a live worker, or failed for too many attempts). A job whose worker
+    died is taken up again, and the services make that safe."""
+    return job_begin(MlJob.objects.filter(kind=kind).select_related("project", "model_version"), job_id)
 
 
 def job_finish(*, job: MlJob, status: str, message: str = "", **fields) -> MlJob:

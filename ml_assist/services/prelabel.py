@@ -26,6 +26,7 @@ from ml_assist.models import MlJob, MlJobKind, MlJobStatus
 from ml_assist.priority import priorities_apply
 from ml_assist.routing import route_confident, threshold_adjust
 from platform_core.holdout import suggestion_holdout
+from platform_core.jobs import ProjectDeleting, job_heartbeat, project_hold_unless_deleting
 from ml_assist.services import writes
 from ml_assist.services.jobs import job_finish, job_progress, job_start
 from ml_assist.services.sources import Source, SourceUnavailable, prelabel_sources
@@ -51,7 +52,11 @@ def model_prelabel(*, job_id: int) -> MlJob | None:
     if job is None:
         return None
     try:
-        return _prelabel(job)
+        with job_heartbeat(job):
+            return _prelabel(job)
+    except ProjectDeleting:
+        logger.info("Pre-labeling job %s stopped: its project is being deleted", job.pk)
+        return None
     except (SourceUnavailable, ArtifactRefused) as exc:
         return job_finish(job=job, status=MlJobStatus.FAILED, message=str(exc))
     except Exception:
@@ -180,6 +185,7 @@ def _write_batch(job: MlJob, source: Source, rows, suggestions, stats: Counter) 
     project = job.project
     said = {row[0]: s for row, s in zip(rows, suggestions, strict=True) if s is not None}
     with transaction.atomic():
+        project_hold_unless_deleting(project.pk)
         if connection.vendor == "postgresql":
             # A batch lost to a crash right after its commit is predicted again on the rerun
             # (progress is in the same transaction): no need to wait for the WAL flush.

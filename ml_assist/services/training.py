@@ -5,12 +5,18 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from ml_assist.artifacts import ArtifactRefused, artifact_store, predictor_load
+from ml_assist.artifacts import (
+    ArtifactRefused,
+    artifact_store,
+    artifacts_removed_on_rollback,
+    predictor_load,
+)
 from ml_assist.estimators import BasePredictor, make_predictor
 from ml_assist.models import MlJob, MlJobKind, MlJobStatus, ModelVersion
 from ml_assist.selectors import active_version
 from ml_assist.services.examples import Examples, split_examples, training_examples
 from ml_assist.services.jobs import job_finish, job_start, ml_job_create
+from platform_core.jobs import ProjectDeleting, job_heartbeat, project_hold_unless_deleting
 from platform_core.models import Project
 
 logger = logging.getLogger(__name__)
@@ -30,7 +36,11 @@ def model_train(*, job_id: int) -> MlJob | None:
     if job is None:
         return None
     try:
-        return _train(job)
+        with job_heartbeat(job):
+            return _train(job)
+    except ProjectDeleting:
+        logger.info("Training job %s stopped: its project is being deleted", job.pk)
+        return None
     except Exception:
         logger.exception("Training job %s failed", job.pk)
         job_finish(job=job, status=MlJobStatus.FAILED,
@@ -71,8 +81,9 @@ def _train(job: MlJob) -> MlJob:
     metrics = predictor.evaluate(held.items, held.results) if len(held) else {}
     metrics.update(held_out=len(held), train_seconds=round(seconds, 3))
     blob = predictor.dumps()
-    with transaction.atomic():
-        Project.objects.select_for_update().get(pk=project.pk)  # serialises naming/activation
+    with artifacts_removed_on_rollback(), transaction.atomic():
+        # Serialises naming and activation; a project being deleted gets no new version.
+        project_hold_unless_deleting(project.pk, exclusive=True)
         active = active_version(project=project)
         decision = _decide(predictor, metrics, active, held)
         version = version_save(project=project, predictor=predictor, metrics=metrics, blob=blob,
@@ -154,8 +165,8 @@ def builtin_version_for_prelabel(*, project: Project) -> ModelVersion | None:
     predictor = make_predictor(project.task_type, project.label_config)
     if not predictor.ready:
         return None
-    with transaction.atomic():
-        Project.objects.select_for_update().get(pk=project.pk)
+    with artifacts_removed_on_rollback(), transaction.atomic():
+        project_hold_unless_deleting(project.pk, exclusive=True)
         version = active_version(project=project)
         if version is None:
             version = version_save(project=project, predictor=predictor, metrics={},

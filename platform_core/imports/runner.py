@@ -14,12 +14,14 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from platform_core.extensions import tasks_without_work
 from platform_core.imports.archives import ArchiveSource
 from platform_core.imports.readers import read_csv, read_json_array, read_json_lines, sniff_json_container
 from platform_core.imports.records import ImportFileError, RowError
 from platform_core.imports.rows import RowConverter
 from platform_core.imports.writer import TaskWriter
-from platform_core.models import Dataset, ImportJob, ImportStatus, Task
+from platform_core.jobs import ProjectDeleting, job_begin, job_heartbeat
+from platform_core.models import Dataset, ImportJob, ImportStatus, Project, Task, TaskStatus
 
 logger = logging.getLogger(__name__)
 
@@ -28,31 +30,35 @@ logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.5
 
 ProgressCallback = Callable[[ImportJob], None]
+# A failed import deletes its tasks only in these states: nobody has labeled or claimed them.
+UNTOUCHED_STATUSES = (TaskStatus.NEW, TaskStatus.SUGGESTED)
 
 
-def import_run(*, job_id: int, on_progress: ProgressCallback | None = None) -> ImportJob:
-    """Run the job to the end. A finished job is left as it is (a redelivery is a no-op); a job
-    that was running when its worker died starts over and counts its own earlier rows as
-    imported, not duplicate."""
-    job = ImportJob.objects.select_related("project", "dataset").get(pk=job_id)
-    if job.is_finished:
-        return job
-    rerun = job.started_at is not None
-    job.status, job.started_at = ImportStatus.RUNNING, job.started_at or timezone.now()
-    ImportJob.objects.filter(pk=job.pk).update(status=job.status, started_at=job.started_at)
+def import_run(*, job_id: int, on_progress: ProgressCallback | None = None) -> ImportJob | None:
+    """Run the job to the end. A finished job is left as it is (a redelivery is a no-op), and so
+    is one a live worker is running; a job whose worker died starts over and counts its own
+    earlier rows as imported, not duplicate."""
+    job = job_begin(ImportJob.objects.select_related("project", "dataset"), job_id)
+    if job is None:
+        return ImportJob.objects.filter(pk=job_id).first()
+    rerun = job.attempts > 1
     if job.dataset is None:
         job.dataset = Dataset.objects.create(project=job.project, name=job.source_name)
     run = _Run(job, TaskWriter(project=job.project, dataset=job.dataset, rerun=rerun), on_progress)
     try:
-        with _local_path(job) as path:
+        with job_heartbeat(job), _local_path(job) as path:
             run.consume(path)
+    except ProjectDeleting:
+        logger.info("Import %s stopped: its project is being deleted", job.pk)
+        return job  # the purge deletes the job's row with everything else
     except ImportFileError as exc:
-        _discard_written(job)
-        run.finish(ImportStatus.FAILED, message=str(exc), keep_counts=False)
+        run.fail(str(exc))
     except Exception:
+        if _project_deleting(job.project_id):
+            logger.info("Import %s stopped: its project is being deleted", job.pk)
+            return job
         logger.exception("Import %s failed", job.pk)
-        _discard_written(job)
-        run.finish(ImportStatus.FAILED, message="The import failed on an internal error.", keep_counts=False)
+        run.fail("The import failed on an internal error.")
         raise
     else:
         if run.writer.imported == 0 and run.writer.duplicates == 0 and run.error_count:
@@ -129,16 +135,34 @@ class _Run:
                 setattr(self.job, name, value)
             self.on_progress(self.job)
 
-    def finish(self, status: str, message: str = "", keep_counts: bool = True) -> None:
+    def fail(self, message: str) -> None:
+        """A file that cannot be read as a whole keeps nothing, not even its first batches,
+        except the tasks people have already worked on (annotated, skipped, holding a lock):
+        the batches committed so far were in the queue."""
+        kept = _discard_written(self.job, pending=self.writer.pending)
+        self.writer.pending = []
+        if kept:
+            message += f" {kept} of its tasks were kept: people had already worked on them."
+        self.finish(ImportStatus.FAILED, message=message, keep_counts=False, imported=kept)
+
+    def finish(self, status: str, message: str = "", keep_counts: bool = True, imported: int = 0) -> None:
         job = self.job
-        counts = self._counts() if keep_counts else {"total": 0, "imported": 0, "duplicates": 0, "error_count": 0}
+        counts = (
+            self._counts()
+            if keep_counts
+            else {"total": imported, "imported": imported, "duplicates": 0, "error_count": 0}
+        )
         for name, value in counts.items():
             setattr(job, name, value)
         job.errors = self.errors if keep_counts else []
         job.status, job.message = status, message
         job.file_position = job.file_size
         job.finished_at = timezone.now()
+        upload, job.file = job.file.name, ""
         job.save()
+        # The upload was only ever the job's input: kept, it would fill the disk import by import.
+        if upload:
+            default_storage.delete(upload)
         if job.dataset_id:
             Dataset.objects.filter(pk=job.dataset_id).update(
                 task_count=job.imported, duplicate_count=job.duplicates
@@ -147,12 +171,27 @@ class _Run:
             self.on_progress(job)
 
 
-def _discard_written(job: ImportJob) -> None:
-    """A file that cannot be read as a whole keeps nothing, not even its first batches."""
+def _discard_written(job: ImportJob, pending) -> int:
+    """Delete the job's tasks and stored media, but not tasks people worked on; returns how
+    many of those were kept. Media stored for records that never reached the database goes
+    too (content-addressed: a name no task refers to is nobody's)."""
     written = Task.objects.filter(project=job.project, dataset=job.dataset)
-    for name in written.exclude(media="").values_list("media", flat=True).iterator():
+    untouched = tasks_without_work(
+        written.filter(annotation_count=0, locked_by__isnull=True, status__in=UNTOUCHED_STATUSES)
+    )
+    media = list(untouched.exclude(media="").values_list("media", flat=True).iterator())
+    untouched.delete()
+    media += [record.media for record in pending if record.media]
+    referenced = set(
+        Task.objects.filter(project=job.project, media__in=media).values_list("media", flat=True)
+    )
+    for name in set(media) - referenced:
         default_storage.delete(name)
-    written.delete()
+    return written.count()
+
+
+def _project_deleting(project_id: int) -> bool:
+    return not Project.objects.filter(pk=project_id, deleting=False).exists()
 
 
 @contextmanager

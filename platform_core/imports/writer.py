@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from platform_core.imports.records import TaskRecord
+from platform_core.jobs import project_hold_unless_deleting
 from platform_core.models import Dataset, Prediction, Project, Task, TaskStatus
 
 # 2,000 rows × 16 columns = 32,000 parameters: under SQLite's 32,766 and PostgreSQL's 65,535,
@@ -76,6 +77,9 @@ class TaskWriter:
         batch, self.pending = self.pending, []
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with transaction.atomic():
+            # A purge deletes the project's tasks batch by batch and then its row: rows written
+            # after would hit a missing project.
+            project_hold_unless_deleting(self.project_id)
             connection.ensure_connection()
             cursor = connection.connection.cursor()
             try:

@@ -1,30 +1,23 @@
 from django.conf import settings
 from django.db import models
 
+from platform_core.models.jobs import Job, JobStatus
 from platform_core.models.projects import Dataset, Project
 
-
-class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+ImportStatus = JobStatus
 
 
 def import_upload_path(job: "ImportJob", filename: str) -> str:
     return f"projects/{job.project_id}/imports/{filename}"
 
 
-class ImportJob(models.Model):
+class ImportJob(Job):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_jobs")
     dataset = models.ForeignKey(
         Dataset, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_jobs"
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    status = models.CharField(
-        max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
     source_name = models.CharField(max_length=255)
     file = models.FileField(upload_to=import_upload_path, max_length=500)
@@ -36,20 +29,9 @@ class ImportJob(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text='[{"row": n, "error": "…"}]')
     file_position = models.BigIntegerField(default=0)
-    message = models.TextField(blank=True, help_text="Why the whole job failed.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Import {self.pk} of {self.source_name}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)
 
     @property
     def progress(self) -> float:

@@ -7,10 +7,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 
-from platform_core.models import Organization, Project, Task
+from platform_core.jobs import purge_heartbeat
+from platform_core.models import Organization, Project, Task, TaskStatus
 from platform_core.services import save_unless_raced
-from platform_core.signals import queue_order_changed
+from platform_core.signals import queue_order_changed, tasks_reached_overlap
 
 # What may change after creation. `organization` and `task_type` may not: moving a project
 # would move its data between customers, and a new task type would make every stored
@@ -40,6 +42,8 @@ DUPLICATE_NAME = "This organization already has a project of that name."
 # Tasks deleted per transaction by project_purge: with their annotations and predictions a few
 # thousand rows, deleted in well under a second.
 PURGE_BATCH = 2000
+# Tasks re-derived per statement when the overlap changes (SQLite caps a statement's parameters).
+OVERLAP_CHUNK = 5000
 
 
 @transaction.atomic
@@ -83,15 +87,38 @@ def project_update(*, project: Project, data: dict[str, Any]) -> Project:
     if locked is None:
         raise Http404("No such project.")
     order_changes = "queue_order" in data and data["queue_order"] != locked.queue_order
+    old_overlap = locked.overlap
     for field, value in data.items():
         setattr(locked, field, value)
     _validate(locked)
     save_unless_raced(
         locked, {"name": DUPLICATE_NAME}, update_fields=[*sorted(data), "updated_at"]
     )
+    if locked.overlap != old_overlap:
+        _task_statuses_follow_overlap(locked, old_overlap)
     if order_changes:  # the queue must follow: the tasks' priorities are derived from it
         transaction.on_commit(partial(queue_order_changed.send, sender=Project, project=locked))
     return locked
+
+
+def _task_statuses_follow_overlap(project: Project, old_overlap: int) -> None:
+    """Lowered: tasks in progress that hold the new number of annotations are submitted (and
+    any lock on them released: the task needs no more labels). Raised: submitted tasks short
+    of it are open again. Precondition: inside the transaction holding the project's row lock."""
+    tasks = Task.objects.filter(project=project)
+    if project.overlap > old_overlap:
+        tasks.filter(status=TaskStatus.SUBMITTED, annotation_count__lt=project.overlap).update(
+            status=TaskStatus.IN_PROGRESS, updated_at=timezone.now()
+        )
+        return
+    reached = tasks.filter(status=TaskStatus.IN_PROGRESS, annotation_count__gte=project.overlap)
+    ids = list(reached.order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), OVERLAP_CHUNK):
+        chunk = ids[start : start + OVERLAP_CHUNK]
+        Task.objects.filter(pk__in=chunk).update(
+            status=TaskStatus.SUBMITTED, locked_by=None, locked_until=None, updated_at=timezone.now()
+        )
+        tasks_reached_overlap.send(sender=Project, project=project, task_ids=chunk)
 
 
 @transaction.atomic
@@ -126,6 +153,7 @@ def project_purge(*, project_id: int, batch_size: int = PURGE_BATCH) -> int:
         with transaction.atomic():
             Task.objects.filter(pk__in=ids).delete()
         deleted += len(ids)
+        purge_heartbeat(project_id)  # the sweeper resumes a purge that goes quiet
     with transaction.atomic():
         project.delete()
     _delete_folder(default_storage, f"projects/{project_id}")

@@ -15,7 +15,7 @@ from platform_core.models import Prediction
 from tests.ml_assist.conftest import accept, load_tasks
 from tests.workers import wait_until, worker_log
 
-pytestmark = pytest.mark.worker
+pytestmark = [pytest.mark.worker, pytest.mark.servers]
 
 OPEN_TASKS = 6000
 # Ten tasks a batch: ~600 committed batches, so the kill lands with some done and most not.
@@ -41,7 +41,10 @@ def test_a_worker_killed_mid_prelabel_and_a_new_one_complete_the_job_exactly_onc
     job = ml_job_create(
         project=project, kind=MlJobKind.PRELABEL, params={"batch_size": BATCH_SIZE}, enqueue=False
     )
-    env = ml_worker_env(CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT_S))
+    # The heartbeat goes stale before the message comes back: the second worker takes the job over.
+    env = ml_worker_env(
+        CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT_S), JOB_HEARTBEAT_S="0.5", JOB_HEARTBEAT_STALE_S="2"
+    )
     first = start_worker(env, name="ml-worker-1", queue=ml_queue)
 
     message = ml_send("ml.prelabel", job.id)

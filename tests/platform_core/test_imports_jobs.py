@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django.core.files.base import ContentFile
 
 from platform_core.imports.runner import import_run
@@ -17,8 +20,11 @@ def project(db):
 def test_a_job_redelivered_after_its_worker_died_completes_without_duplicates(project):
     rows = [{"text": f"item {i}"} for i in range(BATCH_SIZE + 10)]
     job = run_import(project, "a.jsonl", jsonl(*rows[:BATCH_SIZE]))
-    # As if the worker died after writing a batch: the job is still "running".
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, finished_at=None)
+    # As if the worker died after writing a batch: the job is still "running", its heartbeat
+    # stopped a while ago.
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, finished_at=None, heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
     job.refresh_from_db()
     # The redelivered run reads the whole file, whose first batch is already written.
     job.file.save("a.jsonl", ContentFile(jsonl(*rows).encode()))

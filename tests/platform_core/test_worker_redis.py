@@ -1,10 +1,12 @@
 """End to end through Redis: a job queued on the broker is run by a separate worker process."""
 import uuid
+from datetime import timedelta
 
 import pytest
 import redis
 from celery import Celery
 from django.db import connection
+from django.utils import timezone
 
 from platform_core.imports.services import import_job_create
 from platform_core.models import ImportJob, ImportStatus, Task
@@ -15,7 +17,7 @@ from tests.workers import redis_test_url, wait_until, worker_database_url, worke
 REDIS_TEST_DB = 14
 JOB_TIMEOUT_S = 60
 
-pytestmark = pytest.mark.worker
+pytestmark = [pytest.mark.worker, pytest.mark.servers]
 
 
 @pytest.fixture
@@ -98,3 +100,32 @@ def test_a_redelivered_message_for_a_finished_job_writes_nothing_more(redis_work
     job = ImportJob.objects.get(pk=job.pk)
     assert (job.status, job.imported, job.duplicates) == (ImportStatus.SUCCEEDED, 2, 0)
     assert Task.objects.filter(project=project).count() == 2
+
+
+def test_beat_in_the_worker_sweeps_up_an_import_whose_message_was_lost(
+    transactional_db, broker_url, queue, child_env, start_worker, settings, project, tmp_path
+):
+    """What `make run` starts (worker -B): nobody sends the job; the sweeper finds it queued
+    for over a minute and sends it, and the worker runs it."""
+    job = import_job_create(project=project, user=None, tasks=[{"text": "kept"}], enqueue=False)
+    lost_for = timezone.now() - timedelta(minutes=2)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=lost_for, sent_at=lost_for)
+    env = child_env(
+        DATABASE_URL=worker_database_url(),
+        CELERY_BROKER_URL=broker_url,
+        REDIS_URL=broker_url,
+        CELERY_QUEUE=queue,  # beat sends the sweep, and the sweep the job, to this queue
+        JOB_SWEEP_INTERVAL_S="1",
+        CELERY_BEAT_SCHEDULE_FILENAME=str(tmp_path / "beat-schedule"),
+        MEDIA_ROOT=settings.MEDIA_ROOT,
+        VAR_DIR=str(tmp_path / "var"),
+    )
+    worker = start_worker(env, name="beat-worker", queue=queue, args=("-B",))
+
+    def finished():
+        job.refresh_from_db()
+        return job.is_finished
+
+    wait_until(finished, timeout_s=JOB_TIMEOUT_S, process=worker)
+    assert (job.status, job.imported, job.attempts) == (ImportStatus.SUCCEEDED, 1, 1)
+    assert "platform.jobs_sweep" in worker_log(worker)
