@@ -1,0 +1,150 @@
+"""Requests an attacker or a broken client would send: forged writes, open redirects, huge pages
+and bodies."""
+import json
+
+import pytest
+from django.test import Client
+
+from platform_core.models import Project, Role, Task
+from tests.factories import DEFAULT_PASSWORD, MembershipFactory, UserFactory
+from tests.platform_core.factories import TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+BODY_LIMIT = 1000
+
+
+@pytest.fixture
+def manager(project):
+    return MembershipFactory(role=Role.MANAGER, organization=project.organization).user
+
+
+@pytest.fixture
+def manager_api(manager, api_client):
+    return api_client(manager)
+
+
+@pytest.fixture
+def small_body_limit(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = BODY_LIMIT
+
+
+def test_a_session_write_without_the_csrf_token_is_refused_and_with_it_accepted(project, manager):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(manager)
+    url = f"/api/v1/projects/{project.id}/"
+
+    forged = browser.patch(url, {"name": "Forged"}, content_type="application/json")
+
+    assert forged.status_code == 403
+    assert "CSRF" in forged.json()["detail"]
+    browser.get("/")  # the page a real browser loads first sets the cookie
+    token = browser.cookies["csrftoken"].value
+    genuine = browser.patch(
+        url, {"name": "Renamed"}, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
+    assert genuine.status_code == 200
+    project.refresh_from_db()
+    assert project.name == "Renamed"
+
+
+def test_a_session_post_without_the_csrf_token_creates_nothing(project, manager):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(manager)
+    body = {
+        "organization": project.organization_id,
+        "name": "Forged",
+        "task_type": "text_classification",
+    }
+
+    response = browser.post("/api/v1/projects/", body, content_type="application/json")
+
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+    assert not Project.objects.filter(name="Forged").exists()
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example/",
+    "//evil.example/",
+    "https:/\\evil.example/",
+    "http://testserver@evil.example/",
+])
+def test_the_login_page_never_redirects_to_another_host(target):
+    user = UserFactory()
+
+    response = Client().post(
+        "/login/", {"username": user.username, "password": DEFAULT_PASSWORD, "next": target}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_the_login_page_follows_a_local_next():
+    user = UserFactory()
+
+    response = Client().post(
+        "/login/", {"username": user.username, "password": DEFAULT_PASSWORD, "next": "/projects/7/"}
+    )
+
+    assert response["Location"] == "/projects/7/"
+
+
+def test_a_huge_page_size_is_capped(project, manager_api):
+    Task.objects.bulk_create(TaskFactory.build_batch(201, project=project))
+
+    body = manager_api.get(f"/api/v1/projects/{project.id}/tasks/?page_size=100000").json()
+
+    assert body["count"] == 201
+    assert len(body["results"]) == 200
+    assert body["next"] is not None
+
+
+def test_a_json_body_over_the_limit_is_a_413_with_a_json_error(project, manager_api, small_body_limit):
+    body = json.dumps({"name": "x" * 2 * BODY_LIMIT})
+
+    response = manager_api.patch(
+        f"/api/v1/projects/{project.id}/", body, content_type="application/json"
+    )
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": f"The request body is {len(body)} bytes; the limit is {BODY_LIMIT}."
+    }
+    project.refresh_from_db()
+    assert not project.name.startswith("xxx")
+
+
+def test_a_body_under_the_limit_that_is_not_json_is_still_a_400(project, manager_api, small_body_limit):
+    response = manager_api.patch(
+        f"/api/v1/projects/{project.id}/", "{not json", content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+
+
+def test_multipart_fields_over_the_limit_are_a_413_with_a_json_error(project, manager_api, small_body_limit):
+    # Django's multipart parser counts the text fields against the limit, not the files.
+    response = manager_api.post(
+        f"/api/v1/projects/{project.id}/imports/", {"note": "x" * 2 * BODY_LIMIT}, format="multipart"
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": f"The request's form fields are over the limit of {BODY_LIMIT} bytes."
+    }
+
+
+def test_too_many_form_fields_are_a_400_with_a_json_error(project, manager_api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    fields = {f"f{n}": "x" for n in range(5)}
+
+    response = manager_api.post(
+        f"/api/v1/projects/{project.id}/imports/", fields, format="multipart"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The request has too many fields or files."}
