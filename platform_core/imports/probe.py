@@ -41,8 +41,13 @@ def probe_image(path: str, suffix: str) -> MediaFacts:
             with Image.open(path) as image:
                 found, size = image.format, image.size
                 image.verify()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError) as exc:
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        # Raised by Image.open from the header alone: not a pixel has been decoded.
+        raise MediaMismatch(
+            f"its header claims more than {Image.MAX_IMAGE_PIXELS:,} pixels, the most we take "
+            "(it could be a decompression bomb); refused without decoding it"
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise MediaMismatch(f"not a readable {expected} image ({exc.__class__.__name__})") from None
     if found != expected:
         raise MediaMismatch(f"the file is {found or 'unknown'}, not {expected} as its name says")

@@ -1,13 +1,18 @@
 """Requests an attacker or a broken client would send: forged writes, open redirects, huge pages
-and bodies."""
+and bodies, pixel bombs."""
+import io
 import json
+import struct
+import zlib
 
 import pytest
 from django.test import Client
+from PIL import Image, ImageFile
 
-from platform_core.models import Project, Role, Task
-from tests.factories import DEFAULT_PASSWORD, MembershipFactory, UserFactory
+from platform_core.models import Project, Role, Task, TaskType
+from tests.factories import DEFAULT_PASSWORD, MembershipFactory, ProjectFactory, UserFactory
 from tests.platform_core.factories import TaskFactory
+from tests.platform_core.importing import errors_of, png_bytes, run_import, zip_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +153,35 @@ def test_too_many_form_fields_are_a_400_with_a_json_error(project, manager_api, 
 
     assert response.status_code == 400
     assert response.json() == {"detail": "The request has too many fields or files."}
+
+
+def pixel_bomb(width: int, height: int) -> bytes:
+    """A 1×1 PNG whose header claims width × height pixels (its IHDR CRC recomputed)."""
+    png = bytearray(png_bytes(1, 1))
+    assert png[12:16] == b"IHDR"
+    png[16:24] = struct.pack(">II", width, height)
+    png[29:33] = struct.pack(">I", zlib.crc32(png[12:29]))
+    return bytes(png)
+
+
+def test_an_image_claiming_100000_by_100000_pixels_is_refused_without_decoding(monkeypatch):
+    decoded = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(
+        ImageFile.ImageFile, "load", lambda image: decoded.append(image) or real_load(image)
+    )
+    bomb = pixel_bomb(100_000, 100_000)
+    with monkeypatch.context() as unlimited:  # the forged header reads as such
+        unlimited.setattr(Image, "MAX_IMAGE_PIXELS", None)
+        with Image.open(io.BytesIO(bomb)) as image:
+            assert image.size == (100_000, 100_000)
+    project = ProjectFactory(task_type=TaskType.IMAGE_CLASSIFICATION)
+    archive = zip_bytes({"bomb.png": bomb, "ok.png": png_bytes(4, 4)})
+
+    job = run_import(project, "photos.zip", archive)
+
+    assert job.imported == 1
+    assert "bomb.png" in errors_of(job)[1]
+    assert f"claims more than {Image.MAX_IMAGE_PIXELS:,} pixels" in errors_of(job)[1]
+    assert not Task.objects.filter(data__file="bomb.png").exists()
+    assert decoded == []
