@@ -1,5 +1,5 @@
 """Requests an attacker or a broken client would send: forged writes, open redirects, huge pages
-and bodies, pixel bombs."""
+and bodies, pixel bombs, and errors that must not show our insides."""
 import io
 import json
 import struct
@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from PIL import Image, ImageFile
 
+from platform_core.apis import projects as project_apis
 from platform_core.models import Project, Role, Task, TaskType
 from tests.factories import DEFAULT_PASSWORD, MembershipFactory, ProjectFactory, UserFactory
 from tests.platform_core.factories import TaskFactory
@@ -16,6 +17,7 @@ from tests.platform_core.importing import errors_of, png_bytes, run_import, zip_
 
 pytestmark = pytest.mark.django_db
 
+SECRET = "secret-detail /srv/app/platform_core/x.py"
 BODY_LIMIT = 1000
 
 
@@ -185,3 +187,42 @@ def test_an_image_claiming_100000_by_100000_pixels_is_refused_without_decoding(m
     assert f"claims more than {Image.MAX_IMAGE_PIXELS:,} pixels" in errors_of(job)[1]
     assert not Task.objects.filter(data__file="bomb.png").exists()
     assert decoded == []
+
+
+@pytest.fixture
+def broken_selector(monkeypatch):
+    def explode(**kwargs):
+        raise RuntimeError(SECRET)
+
+    monkeypatch.setattr(project_apis, "projects_for_user", explode)
+    monkeypatch.setattr("annotator.views.projects_for_user", explode)
+
+
+def assert_says_nothing_internal(text: str) -> None:
+    for leak in ("secret-detail", "/srv/app", "x.py", "Traceback", "RuntimeError", "File \""):
+        assert leak not in text
+
+
+def test_the_json_500_says_nothing_internal(manager, broken_selector, settings):
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+    client.force_login(manager)
+
+    response = client.get("/api/v1/projects/")
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error."}
+    assert_says_nothing_internal(response.content.decode())
+
+
+def test_the_html_500_page_is_ours_and_says_nothing_internal(manager, broken_selector, settings):
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+    client.force_login(manager)
+
+    response = client.get("/")
+
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "Something went wrong" in page
+    assert_says_nothing_internal(page)
