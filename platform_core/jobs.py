@@ -78,10 +78,13 @@ def stale_before():
 def job_begin(jobs: QuerySet, job_id: int) -> Job | None:
     """The job `job_id` of `jobs` (a queryset of a job model, with its select_related), marked
     running with this attempt counted; None when there is nothing to run: not found, finished,
-    running on a live worker, or failed here for too many attempts."""
+    running on a live worker, its project being deleted, or failed here for too many attempts."""
     with transaction.atomic():
         job = jobs.select_for_update(of=("self",)).filter(pk=job_id).first()
         if job is None or job.is_finished:
+            return None
+        if Project.objects.filter(pk=job.project_id, deleting=True).exists():
+            logger.info("%s not started: its project is being deleted", job)
             return None
         now = timezone.now()
         if job.status == JobStatus.RUNNING and job.heartbeat_at and job.heartbeat_at > stale_before():
