@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: the whole suite against real PostgreSQL and Redis, with browser and compose tests.
+# `make test`: the whole suite against real PostgreSQL and Redis, with browser and compose tests,
+# then again (browser tests aside) on the embedded defaults: SQLite and the filesystem broker.
 #
 #   scripts/test.sh [pytest args...]   ensure services and tools, then run pytest
 #   scripts/test.sh --services-only    only ensure PostgreSQL and Redis answer (used by .ci/run)
@@ -78,14 +79,36 @@ ensure_tools
 
 [ -x "$PY" ] || die "$PY is missing: run 'make test' (it creates the virtualenv)"
 
-export DATABASE_URL="${DATABASE_URL:-$DEFAULT_DATABASE_URL}"
-export REDIS_URL="${REDIS_URL:-$DEFAULT_REDIS_URL}"
 export DJANGO_SETTINGS_MODULE=config.settings.test
 
-status=0
-"$PY" -m pytest "$@" || status=$?
-if [ "$status" = 5 ]; then
-    # pytest's "no tests collected": a suite that tests nothing has not passed.
-    printf 'error: pytest collected no tests\n' >&2
+run_pytest() {  # run_pytest LABEL [pytest args...]: pytest's status; "no tests" is a failure
+    local label=$1 status=0
+    shift
+    "$PY" -m pytest "$@" || status=$?
+    if [ "$status" = 5 ]; then
+        printf 'error: pytest collected no tests (%s)\n' "$label" >&2
+    fi
+    return "$status"
+}
+
+# 1. PostgreSQL and Redis: every test, browser and real-worker tests included.
+say "the suite on PostgreSQL and Redis"
+pg_status=0
+DATABASE_URL="${DATABASE_URL:-$DEFAULT_DATABASE_URL}" REDIS_URL="${REDIS_URL:-$DEFAULT_REDIS_URL}" \
+    run_pytest PostgreSQL "$@" || pg_status=$?
+
+# 2. The embedded defaults `make run` starts with: SQLite and the filesystem broker, in a
+#    folder of its own. The browser tests drive the same pages and stay on PostgreSQL; the
+#    tests of what only PostgreSQL or Redis do are deselected (tests/conftest.py).
+say "the suite on SQLite and the filesystem broker (the embedded defaults)"
+sqlite_dir=$(mktemp -d)
+trap 'rm -rf "$sqlite_dir"' EXIT
+sqlite_status=0
+DATABASE_URL="sqlite:///$sqlite_dir/db.sqlite3" REDIS_URL= CELERY_BROKER_URL= VAR_DIR="$sqlite_dir/var" \
+    run_pytest SQLite -m "not browser" -p no:cacheprovider "$@" || sqlite_status=$?
+if [ "$sqlite_status" = 5 ] && [ $# -gt 0 ]; then
+    sqlite_status=0  # the tests asked for (browser ones, say) all run on PostgreSQL only
 fi
-exit "$status"
+
+say "PostgreSQL run: status $pg_status; SQLite run: status $sqlite_status"
+[ "$pg_status" = 0 ] && [ "$sqlite_status" = 0 ]

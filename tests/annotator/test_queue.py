@@ -73,9 +73,8 @@ def test_next_task_answers_204_when_nothing_is_left(project, annotator, api_clie
     assert next_task(api_client(annotator), project).status_code == 204
 
 
+@pytest.mark.servers  # the plan is PostgreSQL's
 def test_the_claim_can_walk_the_queue_index_in_order_without_sorting(project):
-    if connection.vendor != "postgresql":
-        pytest.skip("the plan is PostgreSQL's")
     params = {"user": 1, "project": project.id, "overlap": 1, "now": timezone.now(), "until": None}
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")

@@ -57,6 +57,7 @@ def test_no_credentials_needed_and_a_bad_session_does_not_matter():
     assert client.get("/healthz").status_code == 200
 
 
+@pytest.mark.servers  # PostgreSQL's connect timeout
 def test_a_database_that_never_answers_fails_within_the_connect_timeout(settings):
     """A server that accepts TCP but never speaks (a hung host, a full proxy) must not hold the
     request for the operating system's TCP timeout."""

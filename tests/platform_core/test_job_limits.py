@@ -6,6 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.celery_app import app
 
 
+@pytest.mark.servers  # Redis's visibility timeout
 def test_the_visibility_timeout_outlasts_every_registered_job(settings):
     app.loader.import_default_modules()
     limits = {
