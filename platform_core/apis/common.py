@@ -4,21 +4,25 @@ from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from platform_core.apis.errors import RequestTooLarge
+
 PAGINATION_PARAMS = frozenset({"page", "page_size"})
 
 
 class BoundedJSONParser(JSONParser):
-    """JSONParser that refuses bodies above DATA_UPLOAD_MAX_MEMORY_SIZE.
+    """JSONParser that refuses bodies above DATA_UPLOAD_MAX_MEMORY_SIZE with a 413 before
+    reading them.
 
-    DRF reads the request stream itself, which skips Django's check of that setting, and
-    json.load would hold any body in memory whatever its size.
+    DRF before 3.17.2 read the request stream itself, which skipped Django's check of that
+    setting (json.load would hold any body in memory whatever its size); later versions read
+    `request.body`, whose RequestDataTooBig the exception handler answers with the same 413.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -30,7 +34,7 @@ class BoundedJSONParser(JSONParser):
             except ValueError:
                 length = 0
             if length > limit:
-                raise ParseError(f"The request body is {length} bytes; the limit is {limit}.")
+                raise RequestTooLarge(f"The request body is {length} bytes; the limit is {limit}.")
         return super().parse(stream, media_type, parser_context)
 
 

@@ -226,3 +226,17 @@ def test_the_html_500_page_is_ours_and_says_nothing_internal(manager, broken_sel
     page = response.content.decode()
     assert "Something went wrong" in page
     assert_says_nothing_internal(page)
+
+
+def test_the_bounded_json_parser_answers_413_on_any_drf_version(small_body_limit):
+    """DRF before 3.17.2 parses the stream itself, past Django's check: our parser refuses."""
+    from rest_framework.test import APIRequestFactory
+
+    from platform_core.apis.common import BoundedJSONParser
+    from platform_core.apis.errors import RequestTooLarge
+
+    body = json.dumps({"name": "x" * 2 * BODY_LIMIT}).encode()
+    request = APIRequestFactory().post("/", body, content_type="application/json")
+    with pytest.raises(RequestTooLarge) as refused:
+        BoundedJSONParser().parse(io.BytesIO(body), parser_context={"request": request})
+    assert refused.value.status_code == 413
