@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 from axes.models import AccessAttempt
-from django.conf import settings as django_settings
 from django.core.cache import cache, caches
 from django.test import Client, RequestFactory
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -157,7 +156,7 @@ def test_client_address_reads_the_entry_of_the_outermost_trusted_proxy(
     assert signin.client_address(request) == expected
 
 
-@pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs Redis (REDIS_URL)")
+@pytest.mark.servers  # Redis
 def test_the_limit_holds_on_redis(settings):
     prefix = f"test-signin-{uuid.uuid4().hex}"
     settings.CACHES = {
