@@ -19,12 +19,12 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
-from kombu.exceptions import OperationalError
 
 from annotator.models import Annotation, AnnotationStatus
 from annotator.signals import machine_label_reviewed
 from ml_assist.routing import routing_review_record
 from ml_assist.routing_models import RoutingDecision, RoutingVerdict
+from platform_core.jobs import send_quietly
 from platform_core.signals import queue_order_changed
 
 logger = logging.getLogger(__name__)
@@ -82,22 +82,6 @@ def schedule_threshold_adjust(project_id: int) -> None:
     from ml_assist.tasks import threshold_adjust_task
 
     send_quietly(threshold_adjust_task, project_id)
-
-
-def send_quietly(task, *args, **options) -> bool:
-    """Queue `task` from an after-commit hook; False, logged, when the broker refuses.
-
-    What triggered it (a label, a verdict, a settings change) is committed and answered as
-    saved: labeling goes on while the broker is down. The message is lost: the next label or
-    spot-check repeats a retrain check or a threshold adjustment; a lost priority reset keeps
-    the previous order until the order is set again.
-    """
-    try:
-        task.apply_async(args, **options)
-    except OperationalError:
-        logger.exception("The broker refused %s%r; the job was not queued", task.name, args)
-        return False
-    return True
 
 
 def connect() -> None:

@@ -10,8 +10,8 @@ class PlatformConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from platform_core.jobs import register_job_kind
+        from platform_core.jobs import register_job_kind, send_quietly
         from platform_core.models import ImportJob
         from platform_core.tasks import import_run_task
 
-        register_job_kind(ImportJob, lambda job: import_run_task.delay(job.pk))
+        register_job_kind(ImportJob, lambda job: send_quietly(import_run_task, job.pk))

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from platform_core.models import Project
 from platform_core.models.jobs import Job, JobStatus
@@ -128,6 +129,23 @@ def job_heartbeat(job: Job):
             thread.join()
 
 
+def send_quietly(task, *args, **options) -> bool:
+    """Queue `task` from an after-commit hook; False, logged, when the broker refuses.
+
+    What triggered it (a label, a verdict, a settings change, a job row) is committed and
+    answered as saved: the platform keeps working while the broker is down. A job row's lost
+    message is re-sent by the sweeper; the next label or spot-check repeats a lost retrain check
+    or threshold adjustment; a lost priority reset keeps the previous order until the order is
+    set again.
+    """
+    try:
+        task.apply_async(args, **options)
+    except OperationalError:
+        logger.exception("The broker refused %s%r; the job was not queued", task.name, args)
+        return False
+    return True
+
+
 def _fail(job: Job, message: str, now) -> None:
     job.status, job.message, job.finished_at = JobStatus.FAILED, message, now
     job.save(update_fields=["status", "message", "finished_at"])
@@ -197,11 +215,7 @@ def _resume_purges(now) -> int:
         if Project.objects.filter(pk=project_id, deleting=True, updated_at__lt=stale_before()).update(
             updated_at=now
         ):
-            try:
-                project_purge_task.delay(project_id)
-                resumed += 1
-            except Exception:
-                logger.warning("Could not send the purge of project %s", project_id, exc_info=True)
+            resumed += send_quietly(project_purge_task, project_id)
     return resumed
 
 

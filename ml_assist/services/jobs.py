@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ml_assist.models import OPEN_JOB_STATUSES, MlJob, MlJobKind, MlJobStatus
 from ml_assist.selectors import accepted_label_count
-from platform_core.jobs import job_begin
+from platform_core.jobs import job_begin, send_quietly
 from platform_core.models import Project, Task
 
 # Ids checked per query (SQLite caps the parameters of a statement).
@@ -58,16 +58,18 @@ def ml_job_create(
     except IntegrityError:
         raise TrainingAlreadyRunning(open_training_job(project=project)) from None
     if enqueue:
+        # Refused by a broker that is down, the message is sent again by the sweeper.
         transaction.on_commit(partial(ml_job_send, job))
     return job
 
 
-def ml_job_send(job: MlJob) -> None:
+def ml_job_send(job: MlJob) -> bool:
+    """Hand the job to the broker; False (logged) when it is down."""
     # Imported here: ml_assist.tasks imports the services.
     from ml_assist import tasks
 
     task = {MlJobKind.PRELABEL: tasks.prelabel_task, MlJobKind.TRAIN: tasks.train_task}[job.kind]
-    task.delay(job.pk)
+    return send_quietly(task, job.pk)
 
 
 def _project_task_ids(project: Project, task_ids) -> list[int]:

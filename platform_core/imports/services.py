@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 
+from platform_core.jobs import send_quietly
 from platform_core.models import Dataset, ImportJob, Project
 
 logger = logging.getLogger(__name__)
@@ -78,4 +79,4 @@ def import_job_create(
 def _enqueue_import(job_id: int) -> None:
     from platform_core.tasks import import_run_task  # tasks import this module
 
-    import_run_task.delay(job_id)
+    send_quietly(import_run_task, job_id)  # lost, the sweeper sends it again

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from platform_core.jobs import purge_heartbeat
+from platform_core.jobs import purge_heartbeat, send_quietly
 from platform_core.models import Organization, Project, Task, TaskStatus
 from platform_core.services import save_unless_raced
 from platform_core.signals import queue_order_changed, tasks_reached_overlap
@@ -132,7 +132,7 @@ def project_delete(*, project: Project) -> None:
     project.save(update_fields=["deleting", "updated_at"])
     from platform_core.tasks import project_purge_task  # tasks import this module
 
-    transaction.on_commit(partial(project_purge_task.delay, project.pk))
+    transaction.on_commit(partial(send_quietly, project_purge_task, project.pk))
 
 
 def project_purge(*, project_id: int, batch_size: int = PURGE_BATCH) -> int:

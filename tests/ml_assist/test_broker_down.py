@@ -19,7 +19,10 @@ def broker_down(monkeypatch):
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    for task in (tasks.retrain_check_task, tasks.threshold_adjust_task):
+    from platform_core.tasks import import_run_task, project_purge_task
+
+    for task in (tasks.retrain_check_task, tasks.threshold_adjust_task, tasks.prelabel_task,
+                 tasks.train_task, import_run_task, project_purge_task):
         monkeypatch.setattr(task, "apply_async", refuse)
 
 
@@ -59,3 +62,26 @@ def test_a_verdict_is_a_201_and_saved_while_the_broker_is_down(
 
     assert response.status_code == 201, response.content
     assert Review.objects.filter(annotation=annotation, verdict="accept").exists()
+
+
+def test_jobs_asked_for_while_the_broker_is_down_are_accepted_and_left_for_the_sweeper(
+    project, member, api_client, broker_down, django_capture_on_commit_callbacks, caplog
+):
+    """The job row is committed; its message is re-sent by platform_core.jobs.jobs_sweep."""
+    from ml_assist.models import MlJob
+    from platform_core.models import ImportJob, Project
+
+    client = api_client(member(Role.MANAGER, project.organization))
+    with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
+        imported = client.post(
+            f"/api/v1/projects/{project.id}/imports/", {"tasks": [{"text": "a"}]}, format="json"
+        )
+        train = client.post(f"/api/v1/projects/{project.id}/train/", {}, format="json")
+        prelabel = client.post(f"/api/v1/projects/{project.id}/prelabel/", {}, format="json")
+        deleted = client.delete(f"/api/v1/projects/{project.id}/")
+
+    assert [r.status_code for r in (imported, train, prelabel, deleted)] == [202, 202, 202, 204]
+    assert ImportJob.objects.get(pk=imported.json()["id"]).status == "queued"
+    assert set(MlJob.objects.filter(project=project).values_list("status", flat=True)) == {"queued"}
+    assert Project.objects.get(pk=project.pk).deleting
+    assert caplog.text.count("The broker refused") == 4
