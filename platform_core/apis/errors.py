@@ -1,6 +1,7 @@
 """Every API error is JSON: `{"detail": …}` or field errors, never an HTML page or a trace."""
 import logging
 
+from django import db
 from django.conf import settings
 from django.core.exceptions import (
     RequestDataTooBig,
@@ -22,6 +23,12 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is not answering; nothing was saved. Try again in a moment."
+    default_code = "database_unavailable"
+
+
 def json_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         # Services validate with full_clean(); surface their messages as a 400 with field names.
@@ -29,7 +36,14 @@ def json_exception_handler(exc, context):
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, SuspiciousOperation):
         exc = _client_error(exc, context["request"])
+    elif isinstance(exc, (db.OperationalError, db.InterfaceError)):
+        # The database is restarting or unreachable: nothing was saved, and asking again in a
+        # moment works. Logged without the traceback, which a restart would repeat per request.
+        logger.error("Database unavailable: %s", exc)
+        exc = DatabaseUnavailable()
     response = exception_handler(exc, context)
+    if isinstance(exc, DatabaseUnavailable):
+        response["Retry-After"] = "5"
     if response is not None:
         return response
     logger.exception("Unhandled API error", exc_info=exc)

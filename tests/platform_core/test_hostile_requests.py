@@ -240,3 +240,22 @@ def test_the_bounded_json_parser_answers_413_on_any_drf_version(small_body_limit
     with pytest.raises(RequestTooLarge) as refused:
         BoundedJSONParser().parse(io.BytesIO(body), parser_context={"request": request})
     assert refused.value.status_code == 413
+
+
+def test_a_database_that_stopped_answering_is_a_503_to_retry_not_a_500(manager, monkeypatch):
+    """While PostgreSQL restarts (bench/fault_drill.py), the API says to try again."""
+    from django.db import OperationalError
+
+    def restarting(**kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(project_apis, "projects_for_user", restarting)
+    client = Client(raise_request_exception=False)
+    client.force_login(manager)
+
+    response = client.get("/api/v1/projects/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json()["detail"].startswith("The database is not answering; nothing was saved.")
+    assert "administrator" not in response.content.decode()
