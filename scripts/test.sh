@@ -104,7 +104,9 @@ say "the suite on SQLite and the filesystem broker (the embedded defaults)"
 sqlite_dir=$(mktemp -d)
 trap 'rm -rf "$sqlite_dir"' EXIT
 sqlite_status=0
-DATABASE_URL="sqlite:///$sqlite_dir/db.sqlite3" REDIS_URL= CELERY_BROKER_URL= VAR_DIR="$sqlite_dir/var" \
+# The test database is a file, as make run's is (WAL, and other connections see commits).
+DATABASE_URL="sqlite:///$sqlite_dir/db.sqlite3" TEST_DATABASE_NAME="$sqlite_dir/test.sqlite3" \
+    REDIS_URL= CELERY_BROKER_URL= VAR_DIR="$sqlite_dir/var" \
     run_pytest SQLite -m "not browser" -p no:cacheprovider "$@" || sqlite_status=$?
 if [ "$sqlite_status" = 5 ] && [ $# -gt 0 ]; then
     sqlite_status=0  # the tests asked for (browser ones, say) all run on PostgreSQL only

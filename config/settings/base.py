@@ -314,8 +314,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # so failures that finish in the same instant in different processes may count once (at worst
 # the limit times the web processes, for an attacker who times requests to collide).
 if REDIS_URL:
+    # Its own Redis database when given: a cache.clear() must never take the queued jobs along.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("CACHE_REDIS_URL", default=REDIS_URL),
+        }
     }
 else:
     CACHES = {

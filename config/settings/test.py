@@ -1,5 +1,6 @@
 """Test overrides: PostgreSQL and Redis on this machine unless the environment says otherwise."""
 import os
+import re
 
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotate")
@@ -27,7 +28,8 @@ ML_RETRAIN_CHECK_DELAY_S = 0
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(VAR_DIR / "test-cache" / (os.environ.get("TEST_DATABASE_NAME") or "test")),
+        # The name may be a path (the SQLite run's test database is a file).
+        "LOCATION": str(VAR_DIR / "test-cache" / re.sub(r"\W", "_", os.environ.get("TEST_DATABASE_NAME") or "test")),
     }
 }
 # Every test client signs in from 127.0.0.1, so failed sign-ins of unrelated tests would add up
