@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ml_assist.models import OPEN_JOB_STATUSES, MlJob, MlJobKind, MlJobStatus
+from ml_assist.models import OPEN_JOB_STATUSES, MlJob, MlJobKind
 from ml_assist.selectors import accepted_label_count
 from platform_core.jobs import job_begin, send_quietly
 from platform_core.models import Project, Task

@@ -3,7 +3,12 @@
 The worker fixtures build on tests/conftest.py's and add what a kill-and-restart test needs: a Redis database and a
 queue of the test's own, and a short visibility timeout so a killed worker's message comes back.
 """
+import shutil
+import socket
+import ssl
+import subprocess
 import uuid
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -17,7 +22,9 @@ from platform_core.demo.projects import DEMO_PROJECTS
 from platform_core.imports.records import data_record
 from platform_core.imports.writer import TaskWriter
 from platform_core.models import Dataset, Project, Task, TaskStatus
+from ml_assist import external
 from tests.factories import ProjectFactory, UserFactory
+from tests.ml_assist.model_server_fakes import FakeServer, Handler, serving
 from tests.workers import redis_test_url as redis_url_for_db
 from tests.workers import worker_database_url
 
@@ -131,3 +138,74 @@ def ml_worker_env(transactional_db, child_env, settings):
 @pytest.fixture
 def annotator_user(db):
     return get_user_model().objects.create_user("ml-test-annotator", password="x")
+
+
+# -- model servers (tests/ml_assist/model_server_fakes.py) ---------------------------------------
+
+
+@pytest.fixture
+def model_server(settings):
+    """A Label Studio ML backend stand-in on 127.0.0.1: set `.routes[path] = [(status, body,
+    delay?), ...]` (answers in turn, the last repeats); `.calls` records what it was sent and
+    `.hosts` the Host headers."""
+    settings.ML_SERVER_ALLOW_PRIVATE = True
+    settings.ML_SERVER_TIMEOUT_S = 2.0
+    yield from serving(FakeServer(("127.0.0.1", 0), Handler))
+
+
+@pytest.fixture
+def internal_server():
+    """Another server on 127.0.0.1: what a rebound name or a proxy would reach instead."""
+    yield from serving(FakeServer(("127.0.0.1", 0), Handler))
+
+
+@pytest.fixture
+def network(monkeypatch):
+    """A resolver to script: `.names[name] = [address, ...]` answers in turn (the last repeats);
+    a connection to an address in `.routes` (address -> local port) reaches that local port.
+    Other names resolve as usual."""
+    real = socket.getaddrinfo
+    net = SimpleNamespace(names={}, routes={})
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in net.names:
+            answers = net.names[host]
+            address = answers.pop(0) if len(answers) > 1 else answers[0]
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        if host in net.routes:  # the connection itself resolves the address it was given
+            return real("127.0.0.1", net.routes[host], *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return net
+
+
+@pytest.fixture
+def tls_server(tmp_path, settings):
+    """A model server on 127.0.0.1 behind TLS with a certificate for models.example.com only;
+    `.cert` is the file to trust, `.server_names` the SNI names clients sent."""
+    if not shutil.which("openssl"):
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+         "-subj", "/CN=models.example.com", "-addext", "subjectAltName=DNS:models.example.com"],
+        check=True, capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = FakeServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.cert, server.server_names = str(cert), []
+    context.sni_callback = lambda sock, name, ctx: server.server_names.append(name)
+    settings.ML_SERVER_TIMEOUT_S = 2.0
+    yield from serving(server)
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    """The backoff pauses, recorded instead of slept."""
+    recorded = []
+    monkeypatch.setattr(external, "_sleep", recorded.append)
+    return recorded

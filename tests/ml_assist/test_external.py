@@ -1,15 +1,8 @@
 """External model servers over the Label Studio ML backend protocol, against a real local server."""
-import json
 import logging
-import shutil
 import socket
-import ssl
-import subprocess
-import threading
 import time
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 
 import pytest
 from django.core.files.base import ContentFile
@@ -20,136 +13,16 @@ from ml_assist.external import (
     ModelServerClient,
     ModelServerError,
     label_config_xml,
-    model_server_url_check,
 )
 from ml_assist.media_links import media_token
 from platform_core.models import TaskType
 from tests.factories import ProjectFactory
+from tests.ml_assist.model_server_fakes import SECRET
 from tests.platform_core.factories import TaskFactory
 
-# What a server may answer but no job message may show (see test_answers_are_logged_not_shown).
-SECRET = "AKIA-do-not-show-7f3c"
-# A public address; the `network` fixture routes connections to it to a local server.
-PUBLIC = "93.184.215.14"
 
 # The app's URLs plus the signed-media view, in case config/urls.py does not include it yet.
 urlpatterns = [path("", include("ml_assist.media_urls")), path("", include("config.urls"))]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        self._answer()
-
-    def do_POST(self):
-        self._answer()
-
-    def _answer(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length)) if length else None
-        self.server.calls.append((self.command, self.path, body))
-        self.server.hosts.append(self.headers.get("Host"))
-        answers = self.server.routes.get(self.path, [(404, {"detail": "no such route"})])
-        status, payload, *delay = answers.pop(0) if len(answers) > 1 else answers[0]
-        if delay:
-            time.sleep(delay[0])
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        if status in (301, 302):
-            self.send_header("Location", f"http://169.254.169.254/latest/meta-data/{SECRET}")
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # a client that timed out closed the socket: expected in the slow tests
-
-
-def _serving(server):
-    server.routes = {"/health": [(200, {"status": "UP"})]}
-    server.calls, server.hosts = [], []
-    server.port = server.server_address[1]
-    server.url = f"http://127.0.0.1:{server.port}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def model_server(settings):
-    """A Label Studio ML backend stand-in on 127.0.0.1: set `.routes[path] = [(status, body,
-    delay?), ...]` (answers in turn, the last repeats); `.calls` records what it was sent and
-    `.hosts` the Host headers."""
-    settings.ML_SERVER_ALLOW_PRIVATE = True
-    settings.ML_SERVER_TIMEOUT_S = 2.0
-    yield from _serving(_Server(("127.0.0.1", 0), _Handler))
-
-
-@pytest.fixture
-def internal_server():
-    """Another server on 127.0.0.1: what a rebound name or a proxy would reach instead."""
-    yield from _serving(_Server(("127.0.0.1", 0), _Handler))
-
-
-@pytest.fixture
-def network(monkeypatch):
-    """A resolver to script: `.names[name] = [address, ...]` answers in turn (the last repeats);
-    a connection to an address in `.routes` (address -> local port) reaches that local port.
-    Other names resolve as usual."""
-    real = socket.getaddrinfo
-    net = SimpleNamespace(names={}, routes={})
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host in net.names:
-            answers = net.names[host]
-            address = answers.pop(0) if len(answers) > 1 else answers[0]
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
-        if host in net.routes:  # the connection itself resolves the address it was given
-            return real("127.0.0.1", net.routes[host], *args, **kwargs)
-        return real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return net
-
-
-@pytest.fixture
-def tls_server(tmp_path, settings):
-    """A model server on 127.0.0.1 behind TLS with a certificate for models.example.com only;
-    `.cert` is the file to trust, `.server_names` the SNI names clients sent."""
-    if not shutil.which("openssl"):
-        pytest.skip("needs the openssl command to make a certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
-         "-subj", "/CN=models.example.com", "-addext", "subjectAltName=DNS:models.example.com"],
-        check=True, capture_output=True,
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.cert, server.server_names = str(cert), []
-    context.sni_callback = lambda sock, name, ctx: server.server_names.append(name)
-    settings.ML_SERVER_TIMEOUT_S = 2.0
-    yield from _serving(server)
-
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    """The backoff pauses, recorded instead of slept."""
-    recorded = []
-    monkeypatch.setattr(external, "_sleep", recorded.append)
-    return recorded
 
 
 def _predict(server, project, tasks, results):
@@ -406,118 +279,6 @@ def test_a_prediction_answer_that_does_not_fit_is_logged_not_shown(
 
 
 # -- addresses and schemes ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://127.0.0.1:9090",
-        "http://10.0.0.1/",
-        "http://169.254.169.254/latest/meta-data/",
-        "http://[::1]:8080/",
-        "http://[::ffff:127.0.0.1]/",
-        "http://0.0.0.0:9090/",
-        "http://localhost:9090/",
-    ],
-)
-def test_private_loopback_and_link_local_addresses_are_refused(settings, url):
-    settings.ML_SERVER_ALLOW_PRIVATE = False
-    with pytest.raises(ModelServerError, match="private, loopback or link-local address: refused"):
-        model_server_url_check(url)
-
-
-def test_a_public_name_that_resolves_to_a_private_address_is_refused(settings, monkeypatch):
-    settings.ML_SERVER_ALLOW_PRIVATE = False
-    monkeypatch.setattr(external.socket, "getaddrinfo", lambda *a, **k: [
-        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 80)),
-        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", 80)),
-    ])
-    with pytest.raises(ModelServerError, match="resolves to 10.1.2.3"):
-        model_server_url_check("http://models.example.com/")
-
-
-def test_a_public_address_passes_the_check(settings):
-    settings.ML_SERVER_ALLOW_PRIVATE = False
-    model_server_url_check("https://93.184.215.14:9090/")
-
-
-def test_a_refused_address_is_never_contacted(model_server, settings):
-    settings.ML_SERVER_ALLOW_PRIVATE = False
-    with ModelServerClient(model_server.url) as client, pytest.raises(ModelServerError):
-        client.health()
-    assert model_server.calls == []
-
-
-def test_the_connection_goes_to_the_address_that_was_checked(
-    settings, network, model_server, internal_server
-):
-    settings.ML_SERVER_ALLOW_PRIVATE = False
-    network.routes[PUBLIC] = model_server.port
-    # DNS rebinding: public for the check, loopback for anyone who asks again.
-    network.names["models.example.com"] = [PUBLIC, "127.0.0.1"]
-    url = f"http://models.example.com:{internal_server.port}"
-    with ModelServerClient(url) as client:
-        assert client.health()["status"] == "UP"
-    assert internal_server.calls == []
-    assert [call[1] for call in model_server.calls] == ["/health"]
-    assert model_server.hosts == [f"models.example.com:{internal_server.port}"]
-
-
-def test_a_proxy_from_the_environment_does_not_take_the_request(
-    settings, network, model_server, internal_server, monkeypatch
-):
-    settings.ML_SERVER_ALLOW_PRIVATE = False
-    network.routes[PUBLIC] = model_server.port
-    network.names["models.example.com"] = [PUBLIC]
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
-        monkeypatch.setenv(name, internal_server.url)  # a proxy connects wherever it likes
-    with ModelServerClient("http://models.example.com/") as client:
-        assert client.health()["status"] == "UP"
-    assert internal_server.calls == []
-    assert model_server.hosts == ["models.example.com"]
-
-
-def test_https_to_the_checked_address_still_names_the_host_for_sni_and_the_certificate(
-    settings, network, tls_server, sleeps
-):
-    settings.ML_SERVER_ALLOW_PRIVATE = False
-    network.routes[PUBLIC] = tls_server.port
-    network.names["models.example.com"] = network.names["other.example.com"] = [PUBLIC]
-    with ModelServerClient(f"https://models.example.com:{tls_server.port}/") as client:
-        client.session.verify = tls_server.cert
-        assert client.health()["status"] == "UP"
-    assert tls_server.server_names == ["models.example.com"]
-    assert tls_server.hosts == [f"models.example.com:{tls_server.port}"]
-    # The certificate is checked against the name: the same address under another name fails.
-    with ModelServerClient(f"https://other.example.com:{tls_server.port}/", tries=1) as client:
-        client.session.verify = tls_server.cert
-        with pytest.raises(ModelServerError, match="is down: SSLError"):
-            client.health()
-    assert tls_server.hosts == [f"models.example.com:{tls_server.port}"]
-
-
-@pytest.mark.parametrize(
-    ("address", "url", "expected", "host"),
-    [
-        (PUBLIC, "http://models.example.com/predict", f"http://{PUBLIC}/predict",
-         "models.example.com"),
-        ("2606:2800::1", "https://user:secret@Models.example.com:9090/predict",
-         "https://user:secret@[2606:2800::1]:9090/predict", "Models.example.com:9090"),
-    ],
-)
-def test_a_checked_url_keeps_its_port_credentials_and_host_name(address, url, expected, host):
-    assert external._url_to(address, url) == (expected, {"Host": host})
-
-
-@pytest.mark.parametrize(
-    "url", ["ftp://models.example.com/", "file:///etc/passwd", "models.example.com", "", "http://"]
-)
-def test_urls_that_are_not_http_are_refused(settings, url):
-    settings.ML_SERVER_ALLOW_PRIVATE = True
-    with pytest.raises(ModelServerError, match="must be http|names no host"):
-        model_server_url_check(url)
 
 
 # -- label configs --------------------------------------------------------------------------------

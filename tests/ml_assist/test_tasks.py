@@ -22,7 +22,7 @@ def test_a_job_is_sent_to_the_worker_only_once_its_row_is_committed(
     text_project, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent = []
-    monkeypatch.setattr(tasks.prelabel_task, "delay", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr(tasks.prelabel_task, "apply_async", lambda args, **options: sent.append(args[0]))
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = ml_job_create(project=text_project, kind=MlJobKind.PRELABEL)

@@ -5,7 +5,6 @@ from ml_assist.services import ml_job_create, model_train, training_examples
 from ml_assist.services.examples import is_held_out
 from platform_core.demo import make_text_classification
 from platform_core.models import Task, TaskStatus
-from tests.factories import UserFactory
 from tests.ml_assist.conftest import accept, load_tasks
 
 

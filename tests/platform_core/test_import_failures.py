@@ -4,7 +4,6 @@ import io
 import zipfile
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from annotator.services import annotation_submit, task_claim_next, task_skip
@@ -15,7 +14,7 @@ from platform_core.imports import runner
 from platform_core.imports.records import ImportFileError
 from platform_core.imports.services import import_job_create
 from platform_core.imports.writer import BATCH_SIZE, TaskWriter
-from platform_core.models import ImportJob, ImportStatus, Project, Role, Task
+from platform_core.models import ImportStatus, Project, Role, Task
 from tests.ml_assist.conftest import accept, demo_project, load_tasks
 from tests.platform_core.importing import jsonl, png_bytes, run_import
 

@@ -205,15 +205,7 @@ def test_the_embedded_cache_counts_failures_of_other_processes(settings, tmp_pat
     }
     code = RECORD_FAILURES.format(address=ATTACKER, count=LIMIT)
     env = child_environment(VAR_DIR=str(tmp_path), SIGNIN_RATE_PER_ADDRESS=f"{LIMIT}/5m")
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    manage_py_shell(code, env)
 
     assert guess_many_usernames(ask_for_token, 1, REMOTE_ADDR=ATTACKER) == [429]
 
@@ -228,14 +220,14 @@ def test_the_embedded_cache_counts_failures_of_other_processes(settings, tmp_pat
 def test_the_cache_is_redis_when_configured_else_files_under_var_dir(tmp_path, redis_url, backend):
     code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
     env = child_environment(VAR_DIR=str(tmp_path), REDIS_URL=redis_url)
+    assert manage_py_shell(code, env).splitlines()[-1] == backend
+
+
+def manage_py_shell(code: str, env: dict) -> str:
+    """What `manage.py shell -c code` printed, run in a child process with `env`."""
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )
-
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().splitlines()[-1] == backend
+    return result.stdout.strip()
