@@ -110,3 +110,31 @@ def test_import_dataset_imports_a_file_in_process_with_a_progress_bar(var_dir, t
     assert query(
         var_dir, "SELECT status FROM platform_importjob WHERE project_id = ?", project_id
     ) == ("succeeded",)
+
+
+def test_make_runs_worker_with_beat_sweeps_up_a_job_whose_message_was_lost(var_dir, start_worker, tmp_path):
+    """scripts/run.sh starts `celery worker -B`: on the filesystem broker and SQLite too, the
+    sweeper finds a job queued for over a minute with no message and sends it."""
+    assert " worker -B " in (ROOT / "scripts" / "run.sh").read_text()
+    project_id = create_project(var_dir, "Swept on the embedded defaults")
+    source = write_jsonl(tmp_path / "lost.jsonl", 20, "lost review")
+    queued = manage(var_dir, "import_dataset", str(project_id), str(source), "--queue")
+    assert queued.returncode == 0, queued.stdout + queued.stderr
+    job_id = int(re.search(r"job (\d+)", queued.stdout).group(1))
+    for message in (var_dir / "broker" / "queue").glob("*.msg"):
+        message.unlink()  # the message is lost
+    with sqlite3.connect(var_dir / "db.sqlite3", timeout=30) as db:
+        db.execute(
+            "UPDATE platform_importjob SET created_at = datetime('now', '-2 minutes'), "
+            "sent_at = datetime('now', '-2 minutes') WHERE id = ?", (job_id,)
+        )
+
+    env = {**embedded_env(var_dir), "JOB_SWEEP_INTERVAL_S": "1"}
+    worker = start_worker(env, name="embedded-beat-worker", args=("-B",))
+
+    def finished_job():
+        row = query(var_dir, "SELECT status, imported, attempts FROM platform_importjob WHERE id = ?", job_id)
+        return row if row[0] in ("succeeded", "failed") else None
+
+    assert wait_until(finished_job, timeout_s=JOB_TIMEOUT_S, process=worker) == ("succeeded", 20, 1)
+    assert "platform.jobs_sweep" in worker_log(worker)
