@@ -28,198 +28,36 @@ task's count matches its rows; every import and ML job has finished; /healthz is
 Last line: `faults: K injected, N submits acknowledged, lost L, duplicated D, stuck jobs S,
 recovery max R s`.
 """
+
 import argparse
 import json
 import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/, when run as a script
+from fault_drill_stack import (  # noqa: E402
+    BIN,
+    DRILL_SETTINGS,
+    ROOT,
+    SECRET_KEY,
+    Servers,
+    Stack,
+    wait_for,
+)
+
 LABELS = ["positive", "negative", "neutral"]
-SECRET_KEY = "fault-drill-" + "k" * 40
 IMPORT_ROWS = 50_000
 TRAINING_LABELS = 300
 OVERLAP = 2
-# Shortened for the drill (production: 10 s, 60 s, 30 s); printed with the results.
-DRILL_SETTINGS = {"JOB_HEARTBEAT_S": "2", "JOB_HEARTBEAT_STALE_S": "15", "JOB_SWEEP_INTERVAL_S": "5"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def as_postgres(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-class Servers:
-    """A private PostgreSQL cluster and Redis, restartable at will."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.pg_data, self.pg_port = folder / "pg", free_port()
-        self.redis_port = free_port()
-        self.database_url = f"postgres://postgres@127.0.0.1:{self.pg_port}/drill"
-        self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
-
-    def start(self) -> None:
-        if PG_BIN is None:
-            sys.exit("PostgreSQL's binaries are missing (/usr/lib/postgresql/*/bin)")
-        self.pg_data.mkdir()
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres")
-            shutil.chown(self.pg_data, "postgres")
-        run(as_postgres([str(PG_BIN / "initdb"), "-D", str(self.pg_data), "-U", "postgres",
-                         "--auth=trust", "-E", "UTF8"]))
-        self.pg_start()
-        run(as_postgres([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.pg_port),
-                         "-U", "postgres", "drill"]))
-        self.redis_start()
-
-    def pg_start(self) -> None:
-        options = f"-p {self.pg_port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
-        run(as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "-w", "-o", options,
-                         "-l", str(self.folder / "pg.log"), "start"]))
-
-    def pg_restart(self) -> None:
-        run(as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "-m", "fast", "-w", "stop"]))
-        time.sleep(1)
-        self.pg_start()
-
-    def redis_start(self) -> None:
-        run(["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--daemonize", "yes",
-             "--save", "", "--appendonly", "no", "--dir", str(self.folder),
-             "--pidfile", str(self.folder / "redis.pid"), "--logfile", str(self.folder / "redis.log")])
-        wait_for(lambda: redis_ping(self.redis_port), 15, "Redis")
-
-    def redis_restart(self) -> None:
-        subprocess.run(["redis-cli", "-p", str(self.redis_port), "shutdown", "nosave"], capture_output=True)
-        wait_for(lambda: not redis_ping(self.redis_port), 15, "Redis to stop")
-        time.sleep(1)
-        self.redis_start()
-
-    def stop(self) -> None:
-        subprocess.run(["redis-cli", "-p", str(self.redis_port), "shutdown", "nosave"], capture_output=True)
-        subprocess.run(as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "-m", "immediate",
-                                    "stop"]), capture_output=True)
-
-
-def redis_ping(port: int) -> bool:
-    result = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True)
-    return result.stdout.strip() == "PONG"
-
-
-def run(command: list[str]) -> None:
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-
-
-def wait_for(predicate, seconds: float, what: str) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        try:
-            if predicate():
-                return time.monotonic() - started
-        except OSError:
-            pass
-        time.sleep(0.2)
-    sys.exit(f"{what} did not come up within {seconds} s")
-
-
-class Stack:
-    """gunicorn and a Celery worker with beat, on the private servers."""
-
-    def __init__(self, servers: Servers, folder: Path):
-        self.folder, self.port = folder, free_port()
-        self.env = {
-            **{k: v for k, v in os.environ.items() if k not in ("CELERY_BROKER_URL", "TEST_DATABASE_NAME")},
-            "DJANGO_SETTINGS_MODULE": "config.settings.base",
-            "DEBUG": "false",
-            "SECRET_KEY": SECRET_KEY,
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": servers.database_url,
-            "REDIS_URL": servers.redis_url,
-            "VAR_DIR": str(folder / "var"),
-            "MEDIA_ROOT": str(folder / "media"),
-            "LOG_LEVEL": "WARNING",
-            # Sign-ins are not what the drill measures; its clients use tokens.
-            **DRILL_SETTINGS,
-        }
-        self.web = self.worker = None
-        self.workers_started = 0
-
-    def start_web(self) -> None:
-        log = (self.folder / "web.log").open("ab")
-        self.web = subprocess.Popen(
-            [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        wait_for(lambda: self.healthz() == 200, 60, "the web server")
-
-    def start_worker(self) -> None:
-        self.workers_started += 1
-        log = (self.folder / f"worker-{self.workers_started}.log").open("ab")
-        self.worker = subprocess.Popen(
-            [str(BIN / "celery"), "-A", "config", "worker", "-B", "-l", "info", "--concurrency", "2",
-             "--hostname", f"drill{self.workers_started}@%h"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-    def kill_worker(self) -> None:
-        os.killpg(self.worker.pid, signal.SIGKILL)
-        self.worker.wait()
-
-    def stop(self) -> None:
-        for process in (self.web, self.worker):
-            if process is not None and process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
-
-    def healthz(self) -> int:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5) as answer:
-                return answer.status
-        except urllib.error.HTTPError as error:
-            return error.code
-        except OSError:
-            return 0
-
-    def call(self, method: str, path: str, token: str, body=None, timeout: float = 30):
-        """(status, JSON body or None); status 0 when the connection failed."""
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as answer:
-                raw = answer.read()
-                return answer.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as error:
-            return error.code, None
-        except OSError:
-            return 0, None
 
 
 def seed(clients: int) -> dict:
@@ -238,15 +76,29 @@ def seed(clients: int) -> dict:
     from platform_core.demo.projects import DEMO_PROJECTS
     from platform_core.imports.records import data_record
     from platform_core.imports.writer import TaskWriter
-    from platform_core.models import Dataset, Membership, Organization, Project, Role, Task, TaskStatus
+    from platform_core.models import (
+        Dataset,
+        Membership,
+        Organization,
+        Project,
+        Role,
+        Task,
+        TaskStatus,
+    )
     from django.contrib.auth import get_user_model
 
     call_command("migrate", verbosity=0)
-    config = next(spec.label_config for spec in DEMO_PROJECTS if spec.task_type == "text_classification")
+    config = next(
+        spec.label_config for spec in DEMO_PROJECTS if spec.task_type == "text_classification"
+    )
     org = Organization.objects.create(name="Drill")
     project = Project.objects.create(
-        organization=org, name="Drill", task_type="text_classification", label_config=config,
-        overlap=OVERLAP, queue_order="random",
+        organization=org,
+        name="Drill",
+        task_type="text_classification",
+        label_config=config,
+        overlap=OVERLAP,
+        queue_order="random",
     )
     items = make_text_classification(20_000, 7)
     dataset = Dataset.objects.create(project=project, name="seed")
@@ -255,15 +107,27 @@ def seed(clients: int) -> dict:
         writer.add(data_record(number, item.data))
     writer.flush()
     # Earlier human work for the model to learn from.
-    ids = list(Task.objects.filter(project=project).order_by("id").values_list("id", flat=True)[:TRAINING_LABELS])
+    ids = list(
+        Task.objects.filter(project=project)
+        .order_by("id")
+        .values_list("id", flat=True)[:TRAINING_LABELS]
+    )
     User = get_user_model()
     earlier = User.objects.create_user("drill-earlier")
     Annotation.objects.bulk_create(
-        Annotation(task_id=t, annotator=earlier, result=items[i].result, lead_time_s=5, status=AnnotationStatus.ACCEPTED)
+        Annotation(
+            task_id=t,
+            annotator=earlier,
+            result=items[i].result,
+            lead_time_s=5,
+            status=AnnotationStatus.ACCEPTED,
+        )
         for i, t in enumerate(ids)
     )
     for i, t in enumerate(ids):
-        Task.objects.filter(pk=t).update(status=TaskStatus.ACCEPTED, annotation_count=1, accepted_result=items[i].result)
+        Task.objects.filter(pk=t).update(
+            status=TaskStatus.ACCEPTED, annotation_count=1, accepted_result=items[i].result
+        )
     model_train(job_id=ml_job_create(project=project, kind=MlJobKind.TRAIN, enqueue=False).pk)
     manager = User.objects.create_user("drill-manager")
     Membership.objects.create(user=manager, organization=org, role=Role.MANAGER)
@@ -272,7 +136,11 @@ def seed(clients: int) -> dict:
         user = User.objects.create_user(f"drill-annotator-{number}")
         Membership.objects.create(user=user, organization=org, role=Role.ANNOTATOR)
         tokens.append(Token.objects.create(user=user).key)
-    return {"project": project.pk, "manager": Token.objects.create(user=manager).key, "annotators": tokens}
+    return {
+        "project": project.pk,
+        "manager": Token.objects.create(user=manager).key,
+        "annotators": tokens,
+    }
 
 
 class Annotators:
@@ -290,13 +158,17 @@ class Annotators:
     def run(self, client: int) -> None:
         token = self.tokens[client]
         while not self.stop.is_set():
-            status, task = self.stack.call("POST", f"/api/v1/projects/{self.project_id}/next-task/", token, {})
+            status, task = self.stack.call(
+                "POST", f"/api/v1/projects/{self.project_id}/next-task/", token, {}
+            )
             if status != 200:
                 self.failures[f"next-task {status}"] += 1
                 time.sleep(0.5 if status != 204 else 2)
                 continue
             body = {"result": {"labels": [self.random.choice(LABELS)]}, "lead_time_s": 1.0}
-            status, answer = self.stack.call("POST", f"/api/v1/tasks/{task['id']}/annotations/", token, body)
+            status, answer = self.stack.call(
+                "POST", f"/api/v1/tasks/{task['id']}/annotations/", token, body
+            )
             if status == 201:
                 with self.lock:
                     self.acknowledged.append((answer["id"], task["id"], client))
@@ -306,26 +178,37 @@ class Annotators:
                 time.sleep(0.5)
 
     def start(self) -> list[threading.Thread]:
-        threads = [threading.Thread(target=self.run, args=(n,), daemon=True) for n in range(len(self.tokens))]
+        threads = [
+            threading.Thread(target=self.run, args=(n,), daemon=True)
+            for n in range(len(self.tokens))
+        ]
         for thread in threads:
             thread.start()
         return threads
 
 
-def inject(fault: str, stack: Stack, servers: Servers, seeded: dict, log) -> tuple[float, str | None]:
+def inject(
+    fault: str, stack: Stack, servers: Servers, seeded: dict, log
+) -> tuple[float, str | None]:
     """Inject the fault; returns the moment it struck (time.monotonic()) and the API path of
     the job it hit, if any."""
     manager, project = seeded["manager"], seeded["project"]
     if fault in ("kill worker during import", "kill worker during pre-label"):
         if fault.endswith("import"):
-            rows = [{"text": f"drill import row {i} {random.random()}"} for i in range(IMPORT_ROWS)]  # noqa: S311
-            status, job = stack.call("POST", f"/api/v1/projects/{project}/imports/", manager, {"tasks": rows}, 120)
+            rows = [
+                {"text": f"drill import row {i} {random.random()}"} for i in range(IMPORT_ROWS)
+            ]  # noqa: S311
+            status, job = stack.call(
+                "POST", f"/api/v1/projects/{project}/imports/", manager, {"tasks": rows}, 120
+            )
             poll = f"/api/v1/imports/{job['id']}/" if job else None
         else:
             status, job = stack.call("POST", f"/api/v1/projects/{project}/prelabel/", manager, {})
             poll = f"/api/v1/jobs/{job['id']}/" if job else None
         if poll is None:
-            log(f"  could not start the job for '{fault}' (HTTP {status}); killing the worker anyway")
+            log(
+                f"  could not start the job for '{fault}' (HTTP {status}); killing the worker anyway"
+            )
         else:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -354,8 +237,13 @@ def open_jobs(stack: Stack, seeded: dict) -> list[str]:
         "import json\nprint(json.dumps([str(j) + ' ' + j.status for m in (ImportJob, MlJob) "
         "for j in m.objects.filter(status__in=['queued','running'])]))"
     )
-    output = subprocess.run([str(BIN / "python"), "manage.py", "shell", "-c", script], cwd=ROOT,
-                            env=stack.env, capture_output=True, text=True)
+    output = subprocess.run(
+        [str(BIN / "python"), "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+    )
     if output.returncode != 0:
         return [f"(could not read jobs: {output.stderr.strip()[-300:]})"]
     return json.loads(output.stdout.strip().splitlines()[-1])
@@ -372,22 +260,31 @@ def verify(acknowledged: list[tuple[int, int, int]]) -> dict:
     ids = [annotation for annotation, _, _ in acknowledged]
     found = set()
     for start in range(0, len(ids), 5000):
-        found |= set(Annotation.objects.filter(pk__in=ids[start : start + 5000]).values_list("id", flat=True))
+        found |= set(
+            Annotation.objects.filter(pk__in=ids[start : start + 5000]).values_list("id", flat=True)
+        )
     per_person = (
         Annotation.objects.exclude(status=AnnotationStatus.REJECTED)
-        .values("task", "annotator").annotate(n=Count("id")).filter(n__gt=1).count()
+        .values("task", "annotator")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
     )
     live = Annotation.objects.exclude(status=AnnotationStatus.REJECTED)
     counts = dict(live.values_list("task").annotate(n=Count("id")).values_list("task", "n"))
     over = sum(1 for n in counts.values() if n > OVERLAP)
     mismatched = sum(
-        1 for task_id, count in Task.objects.filter(pk__in=list(counts)).values_list("id", "annotation_count")
+        1
+        for task_id, count in Task.objects.filter(pk__in=list(counts)).values_list(
+            "id", "annotation_count"
+        )
         if count != counts[task_id]
     )
     return {
         "lost": len(set(ids) - found),
         "duplicated": (len(ids) - len(set(ids))) + per_person,
-        "over overlap": over + Task.objects.filter(annotation_count__gt=F("project__overlap")).count(),
+        "over overlap": over
+        + Task.objects.filter(annotation_count__gt=F("project__overlap")).count(),
         "count mismatches": mismatched,
     }
 
@@ -396,7 +293,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=180, help="labeling time with faults")
-    parser.add_argument("--settle", type=int, default=240, help="at most this long for jobs to finish")
+    parser.add_argument(
+        "--settle", type=int, default=240, help="at most this long for jobs to finish"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the folder (logs, database)")
     args = parser.parse_args()
@@ -414,10 +313,15 @@ def main() -> None:
 
     try:
         servers.start()
-        os.environ.update(DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="true",
-                          SECRET_KEY=SECRET_KEY,  # the stack's: the model trained here is signed with it
-                          DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url,
-                          VAR_DIR=str(folder / "var"), MEDIA_ROOT=str(folder / "media"))
+        os.environ.update(
+            DJANGO_SETTINGS_MODULE="config.settings.base",
+            DEBUG="true",
+            SECRET_KEY=SECRET_KEY,  # the stack's: the model trained here is signed with it
+            DATABASE_URL=servers.database_url,
+            REDIS_URL=servers.redis_url,
+            VAR_DIR=str(folder / "var"),
+            MEDIA_ROOT=str(folder / "media"),
+        )
         sys.path.insert(0, str(ROOT))
         seeded = seed(args.clients)
         log(f"seeded: 20000 tasks, overlap {OVERLAP}, {args.clients} annotators, a trained model")
@@ -428,8 +332,12 @@ def main() -> None:
 
         people = Annotators(stack, seeded["project"], seeded["annotators"], args.seed)
         threads = people.start()
-        faults = ["kill worker during import", "kill worker during pre-label", "restart Redis",
-                  "restart PostgreSQL"]
+        faults = [
+            "kill worker during import",
+            "kill worker during pre-label",
+            "restart Redis",
+            "restart PostgreSQL",
+        ]
         random.shuffle(faults)
         window = args.seconds / (len(faults) + 1)
         recoveries = []
@@ -452,13 +360,17 @@ def main() -> None:
             wait_for(recovered, 180, f"recovery from '{fault}'")
             recoveries.append(time.monotonic() - injected)
             _, state = stack.call("GET", job, seeded["manager"]) if job else (0, None)
-            finished = f"; job {job} {state['status']}: {state.get('message', '')[:120]}" if state else ""
+            finished = (
+                f"; job {job} {state['status']}: {state.get('message', '')[:120]}" if state else ""
+            )
             log(f"  recovered in {recoveries[-1]:.1f} s{finished}")
         time.sleep(max(0.0, args.seconds - (time.monotonic() - started)))
         people.stop.set()
         for thread in threads:
             thread.join(60)
-        log(f"labeling stopped: {len(people.acknowledged)} submits acknowledged; refused or failed: {dict(people.failures)}")
+        log(
+            f"labeling stopped: {len(people.acknowledged)} submits acknowledged; refused or failed: {dict(people.failures)}"
+        )
 
         deadline = time.monotonic() + args.settle
         while (still := open_jobs(stack, seeded)) and time.monotonic() < deadline:
