@@ -1,10 +1,10 @@
 """Input and output shapes of the ml_assist API."""
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ml_assist.models import MlJob, MlJobKind, ModelVersion
 from platform_core.apis.common import StrictInputSerializer
+from platform_core.apis.jobs import JOB_FIELDS, JobOutputSerializer
 
 # A pass over more tasks than this is a pass over the whole project: send no ids.
 MAX_TASK_IDS = 100_000
@@ -31,10 +31,9 @@ class JobKindField(serializers.CharField):
     name both, when someone wants the enum)."""
 
 
-class MlJobOutputSerializer(serializers.ModelSerializer):
+class MlJobOutputSerializer(JobOutputSerializer):
+    detail_route = "ml_api:job-detail"
     kind = JobKindField(read_only=True)
-    url = serializers.SerializerMethodField(help_text="Where to poll this job.")
-    progress = serializers.FloatField(read_only=True, help_text="0..1")
     model_version = serializers.SlugRelatedField(
         slug_field="name", read_only=True,
         help_text="Pre-labeling: the version it predicts with. Training: the version it made.",
@@ -43,13 +42,7 @@ class MlJobOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MlJob
-        fields = [
-            "id", "status", "url", "kind", "project", "total", "done", "progress", "message",
-            "model_version", "task_count", "created_by", "created_at", "started_at", "finished_at",
-        ]
-
-    def get_url(self, job) -> str:
-        return self.context["request"].build_absolute_uri(reverse("ml_api:job-detail", args=[job.pk]))
+        fields = [*JOB_FIELDS, "kind", "total", "done", "model_version", "task_count"]
 
     def get_task_count(self, job) -> int | None:
         ids = job.params.get("task_ids") if isinstance(job.params, dict) else None

@@ -1,6 +1,5 @@
 """Dataset imports: store the upload, queue the job, answer 202 with where to poll it."""
 from django.conf import settings
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -14,6 +13,7 @@ from platform_core.apis.common import (
     StrictInputSerializer,
     reject_unknown_query_params,
 )
+from platform_core.apis.jobs import JOB_FIELDS, JobOutputSerializer
 from platform_core.apis.permissions import IsProjectManager
 from platform_core.apis.scoping import import_job_get_for_user
 from platform_core.imports.services import import_job_create
@@ -52,38 +52,16 @@ class RowErrorsField(serializers.JSONField):
     pass
 
 
-class ImportJobOutputSerializer(serializers.ModelSerializer):
-    url = serializers.SerializerMethodField(help_text="Where to poll this job.")
-    progress = serializers.FloatField(read_only=True, help_text="0..1")
+class ImportJobOutputSerializer(JobOutputSerializer):
+    detail_route = "api:import-detail"
     errors = RowErrorsField(read_only=True)
 
     class Meta:
         model = ImportJob
         fields = [
-            "id",
-            "status",
-            "url",
-            "project",
-            "dataset",
-            "source_name",
-            "file_size",
-            "total",
-            "imported",
-            "duplicates",
-            "error_count",
-            "errors",
-            "message",
-            "progress",
-            "created_by",
-            "created_at",
-            "started_at",
-            "finished_at",
+            *JOB_FIELDS, "dataset", "source_name", "file_size", "total", "imported", "duplicates",
+            "error_count", "errors",
         ]
-
-    def get_url(self, job) -> str:
-        return self.context["request"].build_absolute_uri(
-            reverse("api:import-detail", args=[job.pk])
-        )
 
 
 class ProjectImportListApi(ApiView):
