@@ -90,7 +90,9 @@ def route_confident(
             )
             if not ids:
                 continue
-            Task.objects.filter(pk__in=ids).update(status=TaskStatus.AUTO_ACCEPTED, updated_at=now)
+            Task.objects.filter(pk__in=ids).update(
+                status=TaskStatus.AUTO_ACCEPTED, accepted_at=now, updated_at=now
+            )
             predictions = _prediction_ids(ids, model_version)
             decisions = []
             for task_id in ids:
@@ -268,7 +270,7 @@ def _return_to_queue(project: Project, threshold: float) -> list[int]:
     now = timezone.now()
     for batch in in_batches(task_ids, id_batch_size()):
         Task.objects.filter(pk__in=batch, status=TaskStatus.AUTO_ACCEPTED).update(
-            status=TaskStatus.SUGGESTED, updated_at=now
+            status=TaskStatus.SUGGESTED, accepted_at=None, updated_at=now
         )
         RoutingDecision.objects.filter(task_id__in=batch).delete()
         ReviewItem.objects.filter(task_id__in=batch, kind=ReviewKind.SPOT_CHECK).delete()

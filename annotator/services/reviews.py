@@ -167,6 +167,8 @@ def review_record(
             if not _items_pending(task):
                 task.status = TaskStatus.ACCEPTED
                 task.accepted_result = final
+                # A spot-check confirming an auto-accepted label keeps the machine's time.
+                task.accepted_at = task.accepted_at or timezone.now()
     _task_save(task)
     review.task_status = task.status
     if item.kind == ReviewKind.SPOT_CHECK:
@@ -194,7 +196,7 @@ _ANNOTATION_STATUS_SQL = (
 )
 _TASK_SAVE_SQL = f"""
 UPDATE {_TASK} SET status = %(status)s, annotation_count = %(annotation_count)s,
-    accepted_result = %(accepted_result)s, updated_at = %(now)s
+    accepted_result = %(accepted_result)s, accepted_at = %(accepted_at)s, updated_at = %(now)s
 WHERE id = %(task)s
 """
 _ACCEPTED_RESULT = Task._meta.get_field("accepted_result")
@@ -239,6 +241,7 @@ def _task_save(task: Task) -> None:
         "status": task.status,
         "annotation_count": task.annotation_count,
         "accepted_result": _ACCEPTED_RESULT.get_db_prep_save(task.accepted_result, connection),
+        "accepted_at": connection.ops.adapt_datetimefield_value(task.accepted_at),
         "now": connection.ops.adapt_datetimefield_value(task.updated_at),
         "task": task.pk,
     }
@@ -260,6 +263,7 @@ def _send_back_to_labeling(task: Task, annotation: Annotation | None) -> None:
         task.annotation_count = max(0, task.annotation_count - 1)
     task.status = TaskStatus.REJECTED
     task.accepted_result = None
+    task.accepted_at = None
 
 
 def _second_stage(item, project, final, reviewer, rng) -> bool:

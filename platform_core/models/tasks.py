@@ -64,6 +64,10 @@ class Task(models.Model):
     # The final label once the task is accepted: what a reviewer accepted or corrected, or the
     # machine label a spot-check confirmed. What training learns from and exports deliver.
     accepted_result = models.JSONField(null=True, blank=True)
+    # When the task last became accepted or auto_accepted (a spot-check that confirms an
+    # auto-accepted label keeps the machine's time); null while it is neither. Throughput,
+    # machine share and ETA count accepted items by it.
+    accepted_at = models.DateTimeField(null=True, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
     sample_rate = models.PositiveIntegerField(null=True, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
@@ -88,6 +92,13 @@ class Task(models.Model):
             ),
             models.Index(fields=["project", "status"], name="task_status_idx"),
             models.Index(fields=["project", "id"], name="task_project_id_idx"),
+            # The metrics count a window's accepted tasks. Partial: tasks that are not
+            # accepted (most of a running project) and imports pay nothing for it.
+            models.Index(
+                fields=["project", "accepted_at"],
+                name="task_accepted_at_idx",
+                condition=models.Q(accepted_at__isnull=False),
+            ),
             # The lock a caller holds in a project (next-task asks first). Partial: an import of
             # a million unlocked tasks pays nothing for it. Every claim and submit rewrites the
             # task's index entries, so the table has no index that no query needs.
