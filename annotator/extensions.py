@@ -9,11 +9,18 @@ from annotator.apis.serializers import (
     ResultField,
     SuggestionOutputSerializer,
 )
+from annotator.metrics_selectors import (
+    project_annotators,
+    project_cost,
+    project_queue,
+    project_throughput,
+)
 from annotator.models import Annotation, Review, TaskSkip
 from annotator.quality_selectors import project_quality
 from annotator.review_selectors import task_history
 from annotator.services.annotations import judge_gold
 from annotator.services.review_queue import review_items_enqueue_tasks
+from annotator.suggestion_metrics import project_suggestions
 from platform_core.extensions import (
     register_metrics_section,
     register_task_detail_section,
@@ -75,6 +82,11 @@ def connect() -> None:
     register_task_detail_section("history", history_section)
     register_worker_task_scope(tasks_held_or_labeled)
     register_metrics_section("quality", project_quality)
+    register_metrics_section("throughput", project_throughput)
+    register_metrics_section("annotators", project_annotators)
+    register_metrics_section("suggestions", project_suggestions)
+    register_metrics_section("queue", project_queue)
+    register_metrics_section("cost", project_cost)
     register_task_work_filter("annotator", tasks_nobody_worked_on)
     task_gold_changed.connect(gold_changed, dispatch_uid="annotator.gold_changed")
     tasks_reached_overlap.connect(reached_overlap, dispatch_uid="annotator.reached_overlap")

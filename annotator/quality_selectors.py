@@ -4,14 +4,19 @@ annotator, and the precision of auto-accepted machine labels on the spot-check s
 
 Counts are aggregate queries. Agreement needs the results themselves, so it reads the most
 recent AGREEMENT_TASKS overlapped tasks: a bounded sample however large the project grows.
+The sample, the per-annotator verdicts and the spot-check precision are shared with the
+dashboard sections (annotator.metrics_selectors, ml_assist.metrics_selectors): read once per
+metrics request (metrics_memo), the same figure wherever it shows.
 """
 from collections import defaultdict
+from datetime import datetime
 
 from django.db.models import Count, Q
 
 from annotator.models import Annotation, AnnotationStatus, Review, ReviewKind, ReviewVerdict
 from annotator.quality import agreement, review_acceptance, wilson_interval
 from annotator.selectors import gold_accuracy
+from platform_core.apis.metrics import metrics_memo
 from platform_core.models import Project
 
 # 2,000 tasks of a few annotations each: well under a second to read and score.
@@ -29,6 +34,20 @@ def project_quality(*, project: Project) -> dict:
 
 def overlap_agreement(*, project: Project) -> dict:
     """Agreement between annotators on the latest tasks that several of them labeled."""
+    rows, sampled = overlap_sample(project=project)
+    figure = agreement(
+        project.task_type, [[result for _, result in row] for row in rows.values()]
+    )
+    return {**figure, "sampled": sampled}
+
+
+def overlap_sample(*, project: Project) -> tuple[dict[int, list[tuple[int, dict]]], bool]:
+    """({task id: [(annotator id, result), …] in labeling order}, whether the sample was cut
+    at AGREEMENT_TASKS) for the latest tasks with two or more live annotations."""
+    return metrics_memo(("overlap_sample", project.pk), lambda: _overlap_sample(project))
+
+
+def _overlap_sample(project: Project):
     live = Annotation.objects.filter(task__project=project).exclude(
         status=AnnotationStatus.REJECTED
     )
@@ -41,10 +60,9 @@ def overlap_agreement(*, project: Project) -> dict:
     )
     rows: dict[int, list] = defaultdict(list)
     results = live.filter(task_id__in=overlapped).order_by("task_id", "created_at", "id")
-    for task_id, result in results.values_list("task_id", "result"):
-        rows[task_id].append(result)
-    figure = agreement(project.task_type, list(rows.values()))
-    return {**figure, "sampled": len(overlapped) == AGREEMENT_TASKS}
+    for task_id, annotator_id, result in results.values_list("task_id", "annotator_id", "result"):
+        rows[task_id].append((annotator_id, result))
+    return dict(rows), len(overlapped) == AGREEMENT_TASKS
 
 
 def _verdict_aggregates() -> dict:
@@ -59,22 +77,42 @@ def _verdict_counts(reviews) -> dict:
     return reviews.aggregate(**_verdict_aggregates())
 
 
-def annotator_quality(*, project: Project) -> list[dict]:
-    """Per annotator: first-stage verdicts on their annotations and their gold accuracy."""
+def review_verdicts_by_annotator(
+    *, project: Project, since: datetime | None = None, until: datetime | None = None
+) -> list[dict]:
+    """Per annotator (annotator, username, accepted, corrected, rejected): the first-stage
+    verdicts on their annotations, given between `since` and `until` when those are set."""
     first_stage = Review.objects.filter(
         task__project=project, kind=ReviewKind.ANNOTATION, stage=1
     )
+    if since is not None:
+        first_stage = first_stage.filter(created_at__gte=since)
+    if until is not None:
+        first_stage = first_stage.filter(created_at__lte=until)
     rows = (
         first_stage.values("annotation__annotator_id", "annotation__annotator__username")
         .annotate(**_verdict_aggregates())
         .order_by("annotation__annotator__username")
     )
-    people: dict[int, dict] = {}
-    for row in rows:
-        annotator = row["annotation__annotator_id"]
-        people[annotator] = {
-            "annotator": annotator,
+    return [
+        {
+            "annotator": row["annotation__annotator_id"],
             "username": row["annotation__annotator__username"],
+            "accepted": row["accepted"],
+            "corrected": row["corrected"],
+            "rejected": row["rejected"],
+        }
+        for row in rows
+    ]
+
+
+def annotator_quality(*, project: Project) -> list[dict]:
+    """Per annotator: first-stage verdicts on their annotations and their gold accuracy."""
+    people: dict[int, dict] = {}
+    for row in review_verdicts_by_annotator(project=project):
+        people[row["annotator"]] = {
+            "annotator": row["annotator"],
+            "username": row["username"],
             "review": review_acceptance(row["accepted"], row["corrected"], row["rejected"]),
             "gold": None,
         }
@@ -103,7 +141,11 @@ def review_totals(*, project: Project) -> dict:
 def spot_check_precision(*, project: Project) -> dict:
     """Share of spot-checked machine labels accepted unchanged, with its 95% Wilson interval.
     Every spot-check counts (the sample is random); routing's own estimate (ml_assist) counts
-    those at or above the threshold in force."""
+    those at or above the threshold in force. All time, whatever the metrics window."""
+    return metrics_memo(("spot_check_precision", project.pk), lambda: _spot_check(project))
+
+
+def _spot_check(project: Project) -> dict:
     spot_checks = Review.objects.filter(task__project=project, kind=ReviewKind.SPOT_CHECK)
     counts = _verdict_counts(spot_checks)
     n = counts["accepted"] + counts["corrected"] + counts["rejected"]

@@ -82,6 +82,7 @@ from rest_framework.response import Response
 from platform_core.apis.common import ApiView, query_param, reject_unknown_query_params
 from platform_core.apis.permissions import IsProjectReviewer
 from platform_core.extensions import metrics_sections
+from platform_core.models import TaskStatus
 from platform_core.selectors import project_get_for_user
 
 # A figure measured on fewer items than this is flagged `insufficient`: with 30 reviews all
@@ -230,6 +231,13 @@ def metrics_memo(key: tuple, compute: Callable):
     return current.memo[key]
 
 
+def sample_size(n: int, of: str) -> dict:
+    """{"n", "insufficient", "reason"} of a figure measured on `n` `of` (a plural noun)."""
+    insufficient = n < MINIMUM_SAMPLE
+    reason = f"{n} {of}; {MINIMUM_SAMPLE} needed" if insufficient else None
+    return {"n": n, "insufficient": insufficient, "reason": reason}
+
+
 # -- the view ---------------------------------------------------------------------------------
 
 
@@ -241,13 +249,282 @@ PERIOD_PARAMETERS = [
 ]
 
 
-class ProjectMetricsOutputSerializer(serializers.Serializer):
-    project = serializers.IntegerField()
-    quality = serializers.JSONField(
-        required=False,
-        help_text="Agreement on overlapped tasks, review acceptance and gold accuracy per "
-        "annotator, and the measured precision of auto-accepted machine labels.",
+# -- the schema: every field of the answer, as the API docs show it ----------------------------
+# Schema only: the view returns the sections as computed (rendering thousands of series
+# numbers through serializer fields costs more than computing them). A test checks that the
+# answer and these declarations name the same keys.
+
+
+def _int(text: str, **kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(help_text=text, **kwargs)
+
+
+def _float(text: str, **kwargs) -> serializers.FloatField:
+    return serializers.FloatField(help_text=text, **kwargs)
+
+
+def _series(child: serializers.Field, text: str) -> serializers.ListField:
+    return serializers.ListField(child=child, help_text=f"{text} One value per period bucket.")
+
+
+class SampleSerializer(serializers.Serializer):
+    n = _int("How many items the figure is measured on.")
+    insufficient = serializers.BooleanField(
+        help_text=f"True while n < {MINIMUM_SAMPLE}: the value is indicative only."
     )
+    reason = serializers.CharField(
+        allow_null=True, help_text="Why the value is missing or insufficient; null when neither."
+    )
+
+
+class SampledValueSerializer(SampleSerializer):
+    value = _float("The figure; null when it cannot be computed.", allow_null=True)
+
+
+class PeriodSerializer(serializers.Serializer):
+    window = serializers.CharField(help_text="As asked: `<n>h`, `<n>d` or `all`.")
+    bucket = serializers.ChoiceField(choices=list(BUCKETS), help_text="Series bucket (UTC).")
+    since = serializers.DateTimeField(help_text="Start of the window.")
+    until = serializers.DateTimeField(help_text="End of the window: the time of the answer.")
+    hours = _float("Length of the window in hours.")
+    buckets = serializers.ListField(
+        child=serializers.DateTimeField(), help_text="Start of each bucket, oldest first."
+    )
+
+
+class AgreementSerializer(serializers.Serializer):
+    metric = serializers.CharField(
+        help_text="cohen_kappa, krippendorff_alpha, span_f1, box_f1, wer or "
+        "preference_agreement, by task type."
+    )
+    value = _float("The agreement; null with too few tasks.", allow_null=True)
+    tasks = _int("Overlapped tasks compared.")
+    observed_agreement = _float(
+        "Share of agreeing pairs (label types only).", required=False, allow_null=True
+    )
+    sampled = serializers.BooleanField(help_text="True when only the latest tasks were read.")
+
+
+class ReviewCountsSerializer(serializers.Serializer):
+    accepted = _int("Accepted as submitted.")
+    corrected = _int("Accepted after a correction.")
+    rejected = _int("Sent back to labeling.")
+    reviewed = _int("All verdicts.")
+    acceptance_rate = _float("accepted / reviewed.", allow_null=True)
+    kept_rate = _float("(accepted + corrected) / reviewed.", allow_null=True)
+
+
+class GoldCountsSerializer(serializers.Serializer):
+    answered = _int("Gold tasks answered (and judged).")
+    correct = _int("Answered as the known answer.")
+    accuracy = _float("correct / answered.", allow_null=True)
+
+
+class QualityAnnotatorSerializer(serializers.Serializer):
+    annotator = _int("User id.")
+    username = serializers.CharField()
+    review = ReviewCountsSerializer(help_text="First-stage verdicts on their annotations.")
+    gold = GoldCountsSerializer(allow_null=True)
+
+
+class QualityReviewSerializer(serializers.Serializer):
+    first_stage = ReviewCountsSerializer()
+    second_stage = ReviewCountsSerializer()
+
+
+class PrecisionSerializer(serializers.Serializer):
+    precision = _float("Spot-checked machine labels accepted unchanged / spot-checked.",
+                       allow_null=True)
+    low = _float("Lower end of the 95% Wilson interval.")
+    high = _float("Upper end of the 95% Wilson interval.")
+    n = _int("Spot-checks.")
+
+
+class QualitySerializer(serializers.Serializer):
+    agreement = AgreementSerializer(help_text="Between annotators on overlapped tasks.")
+    annotators = QualityAnnotatorSerializer(many=True, help_text="All time, per annotator.")
+    review = QualityReviewSerializer(help_text="Verdicts on people's annotations, all time.")
+    auto_accept_precision = PrecisionSerializer(help_text="On every spot-check, all time.")
+
+
+class ThroughputTotalSerializer(serializers.Serializer):
+    submitted = _int("Annotations submitted in the window.")
+    accepted = _int("Tasks accepted (by a reviewer or the machine) in the window.")
+    submitted_per_hour = _float("submitted / window hours.", allow_null=True)
+    accepted_per_hour = _float("accepted / window hours.", allow_null=True)
+
+
+class AnnotatorTotalSerializer(serializers.Serializer):
+    submitted = _int("Their annotations submitted in the window.")
+    accepted = _int("Their accepted annotations on tasks accepted in the window.")
+
+
+class AnnotatorSeriesSerializer(serializers.Serializer):
+    annotator = _int("User id.")
+    username = serializers.CharField()
+    submitted = _series(serializers.IntegerField(), "Their annotations submitted.")
+    accepted = _series(serializers.IntegerField(), "Their annotations accepted (task time).")
+    total = AnnotatorTotalSerializer()
+
+
+class ThroughputSerializer(serializers.Serializer):
+    submitted = _series(serializers.IntegerField(), "Annotations submitted.")
+    accepted = _series(serializers.IntegerField(), "Tasks that became accepted.")
+    total = ThroughputTotalSerializer()
+    annotators = AnnotatorSeriesSerializer(many=True, help_text="Everyone active in the window.")
+
+
+class AnnotatorReviewSerializer(ReviewCountsSerializer, SampleSerializer):
+    pass
+
+
+class AnnotatorGoldSerializer(GoldCountsSerializer, SampleSerializer):
+    pass
+
+
+class AnnotatorAgreementSerializer(SampleSerializer):
+    metric = serializers.CharField(help_text="As quality.agreement.metric.")
+    value = _float("Agreement on the overlapped tasks they labeled (quality's sample, all "
+                   "time).", allow_null=True)
+    tasks = _int("Those tasks.")
+
+
+class AnnotatorRowSerializer(serializers.Serializer):
+    annotator = _int("User id.")
+    username = serializers.CharField()
+    submitted = _int("Annotations submitted in the window (later rejected ones included).")
+    timed = _int("Of which with a known active time.")
+    active_hours = _float("Their known active time, in hours.")
+    accepted = _int("Their accepted annotations on tasks accepted in the window.")
+    items_per_active_hour = SampledValueSerializer(help_text="timed / active_hours.")
+    review = AnnotatorReviewSerializer(help_text="First-stage verdicts given in the window.")
+    gold = AnnotatorGoldSerializer(help_text="Gold answers submitted in the window.")
+    agreement = AnnotatorAgreementSerializer(
+        allow_null=True, help_text="Null when they labeled no overlapped task of the sample."
+    )
+
+
+class AcceptanceSerializer(SampledValueSerializer):
+    unchanged = _int("Annotations submitted exactly as suggested.")
+
+
+class EditSizeSerializer(SampledValueSerializer):
+    metric = serializers.CharField(
+        help_text="labels_changed, span_f1, box_iou, cer or choice_flipped, by task type "
+        "(annotator.quality.edit_figure)."
+    )
+
+
+class UpliftSerializer(serializers.Serializer):
+    median_with_s = _float("Median active seconds with a suggestion.", allow_null=True)
+    median_without_s = _float("Median active seconds on held-out tasks.", allow_null=True)
+    n_with = _int("Timed annotations with a suggestion (the latest 5,000 at most).")
+    n_without = _int("Timed annotations of held-out tasks (the latest 5,000 at most).")
+    difference_s = _float("median_with_s - median_without_s; negative = time saved.",
+                          allow_null=True)
+    low_s = _float("Lower end of the difference's 95% interval.", allow_null=True)
+    high_s = _float("Upper end of the difference's 95% interval.", allow_null=True)
+    saving_share = _float("-difference / median_without_s.", allow_null=True)
+    holdout_rate = _float("The project's suggestion_holdout_rate.")
+    insufficient = serializers.BooleanField(
+        help_text=f"True when either group has fewer than {MINIMUM_SAMPLE}."
+    )
+    reason = serializers.CharField(allow_null=True)
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    acceptance = AcceptanceSerializer(
+        help_text="Share of annotations made from a suggestion submitted unchanged."
+    )
+    edit_size = EditSizeSerializer(
+        help_text="Mean stored edit figure of spot-checked machine labels kept or corrected."
+    )
+    uplift = UpliftSerializer(help_text="Active time with a suggestion vs. without.")
+
+
+ByStatusSerializer = type(
+    "ByStatusSerializer",
+    (serializers.Serializer,),
+    {status: _int(f"Tasks {label.lower()}.") for status, label in TaskStatus.choices},
+)
+
+
+class ReviewPendingSerializer(serializers.Serializer):
+    total = _int("Items waiting for a reviewer.")
+    annotation = _int("First-stage reviews of annotations.")
+    spot_check = _int("Spot-checks of auto-accepted machine labels.")
+    second_stage = _int("Second-stage reviews.")
+
+
+class QueueSerializer(serializers.Serializer):
+    by_status = ByStatusSerializer(help_text="Tasks by status now, every status present.")
+    total = _int("All tasks.")
+    remaining = _int("Tasks neither accepted nor auto-accepted.")
+    review_pending = ReviewPendingSerializer()
+
+
+class ToFinishSerializer(serializers.Serializer):
+    value = _float("remaining x per_item.", allow_null=True)
+    reason = serializers.CharField(allow_null=True)
+
+
+class EtaSerializer(SampleSerializer):
+    days = _float("remaining / accepted_per_day.", allow_null=True)
+    date = serializers.DateField(allow_null=True, help_text="until + days.")
+    accepted_per_day = _float("Accepted in the window / window days.")
+
+
+class CostSerializer(serializers.Serializer):
+    hourly_rate = _float("The project's rate; null when not set.", allow_null=True)
+    submitted = _int("Annotations submitted in the window.")
+    timed = _int("Of which with a known active time (the others add no hours).")
+    active_hours = _float("Known active time in the window, in hours.")
+    labor_cost = _float("hourly_rate x active_hours.", allow_null=True)
+    accepted = _int("Tasks accepted in the window (the machine's too).")
+    remaining = _int("Tasks neither accepted nor auto-accepted.")
+    per_item = SampledValueSerializer(help_text="labor_cost / accepted.")
+    to_finish = ToFinishSerializer()
+    eta = EtaSerializer(help_text="When the remaining tasks are done at the window's rate.")
+
+
+class MachineSeriesSerializer(serializers.Serializer):
+    accepted = _series(serializers.IntegerField(), "Tasks accepted.")
+    machine = _series(serializers.IntegerField(), "Of which the machine's labels.")
+    share = _series(serializers.FloatField(allow_null=True), "machine / accepted.")
+
+
+class MachinePrecisionSerializer(PrecisionSerializer, SampleSerializer):
+    target_precision = _float("The project's target.")
+    meets_target = serializers.BooleanField(
+        allow_null=True, help_text="low >= target; null while insufficient."
+    )
+
+
+class MachineSerializer(serializers.Serializer):
+    accepted = _int("Tasks accepted in the window.")
+    auto_accepted = _int("Auto-accepted, or confirmed unchanged by a spot-check.")
+    accepted_unchanged = _int("Accepted from an annotation that kept the suggestion.")
+    machine = _int("auto_accepted + accepted_unchanged.")
+    share = SampledValueSerializer(help_text="machine / accepted.")
+    series = MachineSeriesSerializer()
+    auto_accept_precision = MachinePrecisionSerializer(
+        help_text="quality.auto_accept_precision against the project's target."
+    )
+    threshold = _float("Current auto_accept_threshold; null when routing is off.",
+                       allow_null=True)
+
+
+class ProjectMetricsOutputSerializer(serializers.Serializer):
+    project = _int("Project id.")
+    minimum_sample = _int("Below this n a figure is flagged insufficient.")
+    period = PeriodSerializer()
+    quality = QualitySerializer(required=False)
+    throughput = ThroughputSerializer(required=False, help_text="Over the window.")
+    annotators = AnnotatorRowSerializer(many=True, required=False, help_text="Over the window.")
+    suggestions = SuggestionsSerializer(required=False, help_text="Over the window.")
+    queue = QueueSerializer(required=False, help_text="Now.")
+    cost = CostSerializer(required=False, help_text="Over the window; remaining now.")
+    machine = MachineSerializer(required=False, help_text="Over the window.")
 
 
 class ProjectMetricsApi(ApiView):

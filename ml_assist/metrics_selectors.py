@@ -1,0 +1,118 @@
+"""The `machine` section of GET /api/v1/projects/{id}/metrics/: how much of the accepted work
+the machine did, and how precise its own labels are. Shape in platform_core.apis.metrics.
+
+Machine share, over the tasks accepted in the window (Task.accepted_at), is the share whose
+final label the machine produced:
+- auto-accepted: tasks still `auto_accepted`, and those a spot-check confirmed unchanged (their
+  routing decision's verdict is `correct`; the task is `accepted` since);
+- accepted unchanged: tasks accepted from an annotation that was the suggestion unchanged
+  (changed_from_suggestion false) and that no reviewer corrected. With overlap, one such
+  accepted annotation is enough.
+Two aggregate queries: one over the window's accepted tasks, one over their annotations, each
+grouped by bucket. The conditions on other rows are joins and anti-joins in WHERE, where the
+database plans them as such, not EXISTS inside an aggregate's FILTER, which it runs per row.
+
+The precision of auto-accepted labels is quality's (annotator.quality_selectors
+.spot_check_precision, the same figure and query), compared with the project's target.
+"""
+from datetime import UTC
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Trunc
+
+from annotator.models import Annotation, AnnotationStatus, Review, ReviewVerdict
+from annotator.quality_selectors import spot_check_precision
+from ml_assist.routing_models import RoutingVerdict
+from platform_core.apis.metrics import (
+    MINIMUM_SAMPLE,
+    MetricsPeriod,
+    metrics_period,
+    sample_size,
+)
+from platform_core.models import Project, Task, TaskStatus
+
+
+def project_machine(*, project: Project) -> dict:
+    period = metrics_period(project=project)
+    accepted, auto = _accepted_and_auto(project, period)
+    unchanged = _accepted_unchanged(project, period)
+    machine = {
+        start: auto.get(start, 0) + unchanged.get(start, 0) for start in accepted
+    }
+    accepted_series = period.series(accepted)
+    machine_series = period.series(machine)
+    total, total_machine = sum(accepted_series), sum(machine_series)
+    return {
+        "accepted": total,
+        "auto_accepted": sum(auto.values()),
+        "accepted_unchanged": sum(unchanged.values()),
+        "machine": total_machine,
+        "share": {
+            "value": total_machine / total if total else None,
+            **sample_size(total, "accepted items"),
+        },
+        "series": {
+            "accepted": accepted_series,
+            "machine": machine_series,
+            "share": [m / a if a else None for m, a in zip(machine_series, accepted_series)],
+        },
+        "auto_accept_precision": _precision_against_target(project),
+        "threshold": project.auto_accept_threshold,
+    }
+
+
+def _bucket(field: str, period: MetricsPeriod):
+    return Trunc(field, period.bucket, tzinfo=UTC)
+
+
+def _accepted_and_auto(project: Project, period: MetricsPeriod) -> tuple[dict, dict]:
+    confirmed = Q(status=TaskStatus.ACCEPTED, routing_decision__verdict=RoutingVerdict.CORRECT)
+    rows = (
+        Task.objects.filter(
+            project=project, accepted_at__gte=period.since, accepted_at__lte=period.until
+        )
+        .order_by()
+        .values(bucket=_bucket("accepted_at", period))
+        .annotate(
+            accepted=Count("id"),
+            auto=Count("id", filter=Q(status=TaskStatus.AUTO_ACCEPTED) | confirmed),
+        )
+    )
+    accepted, auto = {}, {}
+    for row in rows:
+        accepted[row["bucket"]] = row["accepted"]
+        auto[row["bucket"]] = row["auto"]
+    return accepted, auto
+
+
+def _accepted_unchanged(project: Project, period: MetricsPeriod) -> dict:
+    corrected = Review.objects.filter(annotation=OuterRef("pk"), verdict=ReviewVerdict.CORRECT)
+    rows = (
+        Annotation.objects.filter(
+            task__project=project,
+            task__status=TaskStatus.ACCEPTED,
+            task__accepted_at__gte=period.since,
+            task__accepted_at__lte=period.until,
+            status=AnnotationStatus.ACCEPTED,
+            changed_from_suggestion=False,
+        )
+        .exclude(Exists(corrected))
+        .order_by()
+        .values(bucket=_bucket("task__accepted_at", period))
+        .annotate(tasks=Count("task_id", distinct=True))
+    )
+    return {row["bucket"]: row["tasks"] for row in rows}
+
+
+def _precision_against_target(project: Project) -> dict:
+    figure = spot_check_precision(project=project)
+    flags = sample_size(figure["n"], "spot-checked machine labels")
+    target = project.target_precision
+    return {
+        **figure,
+        **flags,
+        "target_precision": target,
+        # Judged as routing judges it (MIN_REVIEWED_TO_ADJUST): on the lower bound, and only
+        # once the sample is large enough to tell.
+        "meets_target": None if figure["n"] < MINIMUM_SAMPLE else figure["low"] >= target,
+    }
