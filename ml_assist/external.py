@@ -23,7 +23,6 @@ import time
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import urlsplit, urlunsplit
-from xml.sax.saxutils import quoteattr
 
 import requests
 from django.conf import settings
@@ -31,8 +30,7 @@ from django.core.exceptions import ValidationError
 from requests.adapters import HTTPAdapter
 
 from ml_assist.media_links import signed_media_url
-from platform_core.label_config import label_values
-from platform_core.label_studio import from_label_studio
+from platform_core.label_studio import from_label_studio, label_config_xml
 from platform_core.models import Project, Task
 from platform_core.results import validate_result
 
@@ -343,60 +341,6 @@ def task_payload(task: Task, project: Project) -> dict:
     return {"id": task.pk, "data": data}
 
 
-_TEXT = '<Text name="text" value="$text"/>'
-_IMAGE = '<Image name="image" value="$image"/>'
-_AUDIO = '<Audio name="audio" value="$audio"/>'
-_PROMPT = '<Text name="prompt" value="$prompt"/>'
-_RESPONSES = ('<Text name="response_a" value="$response_a"/>'
-              '<Text name="response_b" value="$response_b"/>')
-_SFT = '<TextArea name="response" toName="prompt" editable="true" maxSubmissions="1"/>'
-_TRANSCRIPT = '<TextArea name="transcription" toName="audio" editable="true" maxSubmissions="1"/>'
-_REGION_TRANSCRIPT = ('<TextArea name="transcription" toName="audio" editable="true" '
-                      'perRegion="true"/>')
-
-
-def label_config_xml(project: Project) -> str:
-    """A Label Studio labeling config equivalent to our label_config for the project's type.
-
-    Tag types are what from_label_studio reads back (choices, labels, rectanglelabels,
-    textarea); names follow Label Studio's own templates.
-    """
-    config = project.label_config or {}
-    labels = label_values(config)
-    mode = "multiple" if config.get("multi_label") else "single"
-
-    def tags(outer: str, inner: str, to: str, values, extra: str = "") -> str:
-        items = "".join(f"<{inner} value={quoteattr(value)}/>" for value in values)
-        return f'<{outer} name="label" toName="{to}"{extra}>{items}</{outer}>'
-
-    def choices(to: str, values) -> str:
-        return tags("Choices", "Choice", to, values, f' choice="{mode}"')
-
-    task_type = project.task_type
-    if task_type == "text_classification":
-        body = _TEXT + choices("text", labels)
-    elif task_type == "text_spans":
-        body = tags("Labels", "Label", "text", labels) + _TEXT
-    elif task_type == "preference":
-        options = ["A", "B", "tie"] if config.get("allow_tie", True) else ["A", "B"]
-        body = _PROMPT + _RESPONSES + choices("prompt", options)
-    elif task_type == "sft":
-        body = _PROMPT + _SFT
-    elif task_type == "image_classification":
-        body = _IMAGE + choices("image", labels)
-    elif task_type == "image_boxes":
-        body = _IMAGE + tags("RectangleLabels", "Label", "image", labels)
-    elif task_type == "audio_classification":
-        body = _AUDIO + choices("audio", labels)
-    elif task_type == "audio_transcription":
-        # Speakers as region labels, each region with its text; no speakers: one transcript.
-        speakers = tags("Labels", "Label", "audio", labels).replace('"label"', '"speaker"', 1)
-        body = _AUDIO + (speakers + _REGION_TRANSCRIPT if labels else _TRANSCRIPT)
-    else:
-        raise ValueError(f"no Label Studio config for {task_type}")
-    return f"<View>{body}</View>"
-
-
 def _prediction(project, task, item, default_version) -> ExternalPrediction | None:
     if isinstance(item, list):  # several predictions for one task: take the best scored
         item = max((p for p in item if isinstance(p, dict)), key=_score_key, default=None)
@@ -407,10 +351,7 @@ def _prediction(project, task, item, default_version) -> ExternalPrediction | No
     regions = item.get("result")
     if regions in (None, []):
         return None  # the server has nothing to suggest for this task
-    if project.task_type == "audio_transcription":
-        result = _segments(regions, task)
-    else:
-        result = from_label_studio(project.task_type, regions)
+    result = from_label_studio(project.task_type, regions, duration_s=task.duration_s)
     try:
         result = validate_result(project=project, task=task, result=result)
     except ValidationError as exc:
@@ -420,33 +361,6 @@ def _prediction(project, task, item, default_version) -> ExternalPrediction | No
     confidence = float(score) if _is_unit(score) else _region_score(regions)
     version = str(item.get("model_version") or default_version or "")[:100]
     return ExternalPrediction(task.pk, result, confidence, version)
-
-
-def _segments(regions, task: Task) -> dict:
-    """Speaker regions with their per-region text (from_label_studio), plus textareas with their
-    own start and end, plus a transcript of the whole clip (a textarea without times) as one
-    segment over the clip's length."""
-    segments = from_label_studio("audio_transcription", regions)["segments"]
-    labelled = {r.get("id") for r in regions if r.get("type") == "labels"}
-    whole = []
-    for region in regions:
-        value = region.get("value")
-        if region.get("type") != "textarea" or region.get("id") in labelled:
-            continue
-        if not isinstance(value, dict):
-            raise ValueError("textarea region without a value")
-        text = value.get("text")
-        text = " ".join(map(str, text)) if isinstance(text, list) else str(text or "")
-        start, end = value.get("start"), value.get("end")
-        if _is_number(start) and _is_number(end):
-            segments.append({"start": float(start), "end": float(end), "text": text})
-        else:
-            whole.append(text)
-    if whole:
-        if not task.duration_s:
-            raise ValueError("a whole-clip transcript, but the task's duration is unknown")
-        segments.append({"start": 0.0, "end": float(task.duration_s), "text": " ".join(whole)})
-    return {"segments": sorted(segments, key=lambda s: s["start"])}
 
 
 def _is_number(value) -> bool:
