@@ -1,6 +1,7 @@
 from django.urls import path
 
 from platform_core.apis.auth import TokenCreateApi
+from platform_core.apis.exports import ProjectExportApi
 from platform_core.apis.imports import ImportJobDetailApi, ProjectImportListApi
 from platform_core.apis.metrics import ProjectMetricsApi
 from platform_core.apis.organizations import OrganizationListApi, OrganizationMemberListApi
@@ -31,4 +32,5 @@ urlpatterns = [
     path(
         "projects/<int:project_id>/metrics/", ProjectMetricsApi.as_view(), name="project-metrics"
     ),
+    path("projects/<int:project_id>/export/", ProjectExportApi.as_view(), name="project-export"),
 ]
