@@ -281,6 +281,8 @@ def project_cost(*, project: Project) -> dict:
     else:
         per_item = labor_cost / accepted
         to_finish = remaining * per_item
+    if remaining == 0:
+        to_finish = 0.0  # nothing left costs nothing, whatever the rate
     return {
         "hourly_rate": rate if rate > 0 else None,
         "submitted": sum(row["submitted"] for row in rows),
@@ -296,7 +298,7 @@ def project_cost(*, project: Project) -> dict:
         },
         "to_finish": {
             "value": None if to_finish is None else round(to_finish, 2),
-            "reason": reason,
+            "reason": None if to_finish is not None else reason,
         },
         "eta": _eta(period, accepted, remaining),
     }

@@ -4,7 +4,11 @@ from platform_core.apis.auth import TokenCreateApi
 from platform_core.apis.exports import ProjectExportApi
 from platform_core.apis.imports import ImportJobDetailApi, ProjectImportListApi
 from platform_core.apis.metrics import ProjectMetricsApi
-from platform_core.apis.organizations import OrganizationListApi, OrganizationMemberListApi
+from platform_core.apis.organizations import (
+    OrganizationListApi,
+    OrganizationMemberListApi,
+    OrganizationMetricsApi,
+)
 from platform_core.apis.projects import ProjectDetailApi, ProjectListApi
 from platform_core.apis.tasks import ProjectTaskListApi, TaskDetailApi, TaskGoldApi
 
@@ -17,6 +21,11 @@ urlpatterns = [
         "organizations/<int:organization_id>/members/",
         OrganizationMemberListApi.as_view(),
         name="organization-members",
+    ),
+    path(
+        "organizations/<int:organization_id>/metrics/",
+        OrganizationMetricsApi.as_view(),
+        name="organization-metrics",
     ),
     path("projects/", ProjectListApi.as_view(), name="project-list"),
     path("projects/<int:project_id>/", ProjectDetailApi.as_view(), name="project-detail"),
