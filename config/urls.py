@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("ml_assist.api_urls")),
     path("", include("platform_core.health_urls")),
     path("", include("annotator.urls")),
+    path("", include("annotator.export_urls")),
     path("", include("ml_assist.urls")),
     path("", include("ml_assist.media_urls")),
 ]

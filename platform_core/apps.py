@@ -11,7 +11,9 @@ class PlatformConfig(AppConfig):
 
     def ready(self) -> None:
         from platform_core.jobs import register_job_kind, send_quietly
-        from platform_core.models import ImportJob
+        from platform_core.models import ExportJob, ImportJob
+        from platform_core.services.exports import export_job_send
         from platform_core.tasks import import_run_task
 
         register_job_kind(ImportJob, lambda job: send_quietly(import_run_task, job.pk))
+        register_job_kind(ExportJob, export_job_send)

@@ -4,6 +4,7 @@ from django.conf import settings
 
 from platform_core.imports.runner import import_run
 from platform_core.jobs import jobs_sweep
+from platform_core.services.exports import export_run
 from platform_core.services.projects import project_purge
 
 LIMITS = {"time_limit": settings.JOB_TIME_LIMIT_S, "soft_time_limit": settings.JOB_TIME_LIMIT_S - 60}
@@ -14,6 +15,12 @@ LIMITS = {"time_limit": settings.JOB_TIME_LIMIT_S, "soft_time_limit": settings.J
 @shared_task(name="platform.import_run", **LIMITS)
 def import_run_task(job_id: int) -> None:
     import_run(job_id=job_id)
+
+
+# A rerun writes the whole file again; a finished job is left as it is.
+@shared_task(name="platform.export_run", **LIMITS)
+def export_run_task(job_id: int) -> None:
+    export_run(job_id=job_id)
 
 
 # Resumable: each batch of tasks is its own transaction, so a rerun deletes what is left.

@@ -1,6 +1,15 @@
 from django.urls import path
 
 from platform_core.apis.auth import TokenCreateApi
+from platform_core.apis.deliveries import (
+    DeliveryDetailApi,
+    DeliveryPurgeApi,
+    ExportJobDetailApi,
+    ExportJobDownloadApi,
+    OrganizationDeliveryListApi,
+    ProjectDeliverApi,
+    ProjectExportJobListApi,
+)
 from platform_core.apis.exports import ProjectExportApi
 from platform_core.apis.imports import ImportJobDetailApi, ProjectImportListApi
 from platform_core.apis.metrics import ProjectMetricsApi
@@ -42,4 +51,17 @@ urlpatterns = [
         "projects/<int:project_id>/metrics/", ProjectMetricsApi.as_view(), name="project-metrics"
     ),
     path("projects/<int:project_id>/export/", ProjectExportApi.as_view(), name="project-export"),
+    path(
+        "projects/<int:project_id>/exports/", ProjectExportJobListApi.as_view(), name="project-exports"
+    ),
+    path("exports/<int:export_id>/", ExportJobDetailApi.as_view(), name="export-detail"),
+    path("exports/<int:export_id>/download/", ExportJobDownloadApi.as_view(), name="export-download"),
+    path("projects/<int:project_id>/deliver/", ProjectDeliverApi.as_view(), name="project-deliver"),
+    path(
+        "organizations/<int:organization_id>/deliveries/",
+        OrganizationDeliveryListApi.as_view(),
+        name="organization-deliveries",
+    ),
+    path("deliveries/<int:delivery_id>/", DeliveryDetailApi.as_view(), name="delivery-detail"),
+    path("deliveries/<int:delivery_id>/purge/", DeliveryPurgeApi.as_view(), name="delivery-purge"),
 ]

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from platform_core.jobs import purge_heartbeat, send_quietly
-from platform_core.models import Organization, Project, Task, TaskStatus
+from platform_core.models import ExportJob, ExportPurpose, Organization, Project, Task, TaskStatus
 from platform_core.services import save_unless_raced
 from platform_core.signals import queue_order_changed, tasks_reached_overlap
 
@@ -155,6 +155,9 @@ def project_purge(*, project_id: int, batch_size: int = PURGE_BATCH) -> int:
         deleted += len(ids)
         purge_heartbeat(project_id)  # the sweeper resumes a purge that goes quiet
     with transaction.atomic():
+        # Downloads go with the project (their files are in its folder); a delivery's export
+        # and record stay (platform_core.services.deliveries).
+        ExportJob.objects.filter(project_id=project_id, purpose=ExportPurpose.DOWNLOAD).delete()
         project.delete()
     _delete_folder(default_storage, f"projects/{project_id}")
     return deleted
