@@ -201,6 +201,8 @@ STATICFILES_DIRS = [
     ("vendor/annotorious", NODE_MODULES_DIR / "@annotorious" / "annotorious" / "dist"),
     # jsdiff as ES modules: the review page highlights text changes with it.
     ("vendor/diff", NODE_MODULES_DIR / "diff" / "libesm"),
+    # Chart.js's UMD build (self-contained; its ES build imports a bare '@kurkle/color').
+    ("vendor/chartjs", NODE_MODULES_DIR / "chart.js" / "dist"),
 ]
 
 # -----------------------------------------------------------------------------------------------
