@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from annotator import review_views, task_views, views
+from annotator import dashboard_views, review_views, task_views, views
 from platform_core import signin
 
 urlpatterns = [
@@ -14,6 +14,16 @@ urlpatterns = [
     path("projects/<int:project_id>/import/", views.project_import, name="project-import"),
     path("projects/<int:project_id>/label/", views.project_label, name="project-label"),
     path("projects/<int:project_id>/review/", review_views.project_review, name="project-review"),
+    path(
+        "projects/<int:project_id>/dashboard/",
+        dashboard_views.project_dashboard,
+        name="project-dashboard",
+    ),
+    path(
+        "organizations/<int:organization_id>/dashboard/",
+        dashboard_views.organization_dashboard,
+        name="organization-dashboard",
+    ),
     path("projects/<int:project_id>/tasks/go/", task_views.task_go, name="project-task-go"),
     path("tasks/<int:task_id>/", task_views.task_detail, name="task-page"),
 ]
