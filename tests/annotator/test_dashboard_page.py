@@ -171,3 +171,25 @@ def test_the_organization_dashboard_lists_its_projects_in_a_fixed_number_of_quer
     config = dashboard_config(response)
     assert config["metricsUrl"] == f"/api/v1/organizations/{org.id}/metrics/"
     assert '<script type="module" src="/static/annotator/dashboard/organization.js">' in body
+
+
+# -- links ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "role, linked",
+    [(Role.MANAGER, True), (Role.ADMIN, True), (Role.ANNOTATOR, False), (Role.REVIEWER, False)],
+)
+def test_the_project_and_home_pages_link_the_dashboards_for_managers_only(
+    client, member, project, role, linked
+):
+    client.force_login(member(role, project.organization))
+    dashboard = reverse("project-dashboard", args=[project.id])
+    organization_dashboard = reverse("organization-dashboard", args=[project.organization_id])
+
+    project_page = client.get(reverse("project-detail", args=[project.id])).content.decode()
+    home = client.get(reverse("home")).content.decode()
+
+    assert (dashboard in project_page) is linked
+    assert (organization_dashboard in project_page) is linked
+    assert (dashboard in home) is linked
