@@ -9,7 +9,7 @@ from annotator.apis.serializers import (
     ResultField,
     SuggestionOutputSerializer,
 )
-from annotator.metrics_selectors import (
+from annotator.metrics_sections import (
     project_annotators,
     project_cost,
     project_queue,

@@ -1,42 +1,57 @@
-"""The dashboard's sections of GET /api/v1/projects/{id}/metrics/ that come from people's work:
-`throughput`, `annotators`, `queue` and `cost` (`suggestions` is in suggestion_metrics.py).
-The shape is written down in platform_core.apis.metrics.
+"""The aggregate reads behind the project metrics (GET /api/v1/projects/{id}/metrics/): each
+runs once per metrics request (metrics_memo) and the sections (quality_selectors,
+metrics_sections, suggestion_metrics, ml_assist.metrics_selectors) take their figures from it,
+so a figure shown in two sections is one figure, and a section adds no scan of its own.
 
-Every count is an aggregate query over the period (platform_core.apis.metrics.metrics_period);
-Python only adds up their grouped rows (buckets x annotators). The annotations of the window
-are read once, grouped by bucket and annotator, and every section takes its figures from those
-rows (metrics_memo), so the figures agree with each other: the active hours of `cost` are the
-sum of the `annotators` rows, `throughput` sums to what `annotators` shows.
+At a million tasks and 200,000 annotations each full read costs ~0.1-0.2 s on PostgreSQL (much
+of it joining the project's tasks), so reads are merged where their rows are the same: every
+verdict on people's annotations is one GROUP BY (annotator, stage, bucket in the window), which
+gives quality's all-time figures, the window's per annotator and each annotator's accepted
+items per bucket; spot-checks are one aggregate for the precision and the edit size; the task
+counts by status also count the tasks that can hold overlapping annotations, which lets
+quality skip its agreement scan on projects without any.
 
-Windows count by event time: an annotation in the bucket it was created (submitted), a task in
-the bucket it became accepted (Task.accepted_at). An annotator's `accepted` counts their
-accepted annotations on the tasks accepted in the window, so an overlapped task counts once for
-each annotator whose answer was accepted, and once in the project total.
+Buckets are UTC, from the period (platform_core.apis.metrics.metrics_period).
 """
-from datetime import UTC, timedelta
+from collections import defaultdict
+from datetime import UTC
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import Trunc
+from django.db.models import Case, Count, DateTimeField, F, FloatField, Q, Sum, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Trunc
 
-from annotator.models import Annotation, AnnotationStatus, ReviewItem, ReviewKind
-from annotator.quality import agreement, review_acceptance
-from annotator.quality_selectors import overlap_sample, review_verdicts_by_annotator
-from platform_core.apis.metrics import MetricsPeriod, metrics_memo, metrics_period, sample_size
+from annotator.models import Annotation, AnnotationStatus, Review, ReviewKind, ReviewVerdict
+from platform_core.apis.metrics import MetricsPeriod, metrics_memo
 from platform_core.models import Project, Task, TaskStatus
 
-DONE_STATUSES = (TaskStatus.ACCEPTED, TaskStatus.AUTO_ACCEPTED)
-# An ETA past this is no date: "not at the recent rate" (and datetime stops at year 9999).
-MAX_ETA_DAYS = 36_500
+# 2,000 tasks of a few annotations each: well under a second to read and score.
+AGREEMENT_TASKS = 2000
+VERDICTS = {
+    "accepted": ReviewVerdict.ACCEPT,
+    "corrected": ReviewVerdict.CORRECT,
+    "rejected": ReviewVerdict.REJECT,
+}
 
 
-def _bucket(field: str, period: MetricsPeriod):
+def bucket_of(field, period: MetricsPeriod) -> Trunc:
     return Trunc(field, period.bucket, tzinfo=UTC)
+
+
+def _verdict_counts() -> dict:
+    return {name: Count("id", filter=Q(verdict=verdict)) for name, verdict in VERDICTS.items()}
+
+
+def _when(condition: Q, field: str) -> Case:
+    """`field` where `condition` holds, else null: truncated by bucket_of, the rows that do not
+    qualify group under a null bucket (Trunc outside the CASE, so its time zone handling
+    applies)."""
+    return Case(When(condition, then=F(field)), output_field=DateTimeField())
 
 
 def annotation_rows(*, project: Project, period: MetricsPeriod) -> list[dict]:
     """The window's annotations grouped by (bucket, annotator): submitted, timed (known active
     time), lead_s (their summed seconds), from a suggestion, unchanged from it, gold answered
-    and gold correct. One query per metrics request."""
+    and gold correct."""
 
     def read() -> list[dict]:
         window = Annotation.objects.filter(
@@ -44,7 +59,7 @@ def annotation_rows(*, project: Project, period: MetricsPeriod) -> list[dict]:
         )
         return list(
             window.order_by()
-            .values("annotator_id", "annotator__username", bucket=_bucket("created_at", period))
+            .values("annotator_id", "annotator__username", bucket=bucket_of("created_at", period))
             .annotate(
                 submitted=Count("id"),
                 timed=Count("lead_time_s"),
@@ -59,274 +74,127 @@ def annotation_rows(*, project: Project, period: MetricsPeriod) -> list[dict]:
     return metrics_memo(("annotation_rows", project.pk), read)
 
 
-def accepted_rows(*, project: Project, period: MetricsPeriod) -> dict[str, list[dict]]:
-    """{"tasks": tasks accepted per bucket, "annotators": accepted annotations of those tasks
-    per (bucket, annotator)}."""
+def accepted_tasks(*, project: Project, period: MetricsPeriod) -> list[dict]:
+    """Tasks accepted in the window (Task.accepted_at) per (bucket, status): `accepted` by a
+    reviewer (or confirmed by a spot-check), or `auto_accepted` and not checked."""
 
-    def read() -> dict[str, list[dict]]:
-        window = {"accepted_at__gte": period.since, "accepted_at__lte": period.until}
-        tasks = (
-            Task.objects.filter(project=project, **window)
-            .order_by()
-            .values(bucket=_bucket("accepted_at", period))
-            .annotate(accepted=Count("id"))
-        )
-        annotations = (
-            Annotation.objects.filter(
-                task__project=project,
-                status=AnnotationStatus.ACCEPTED,
-                **{f"task__{key}": value for key, value in window.items()},
+    def read() -> list[dict]:
+        return list(
+            Task.objects.filter(
+                project=project, accepted_at__gte=period.since, accepted_at__lte=period.until
             )
             .order_by()
-            .values(
-                "annotator_id", "annotator__username", bucket=_bucket("task__accepted_at", period)
-            )
-            .annotate(accepted=Count("id"))
+            .values("status", bucket=bucket_of("accepted_at", period))
+            .annotate(n=Count("id"))
         )
-        return {"tasks": list(tasks), "annotators": list(annotations)}
 
-    return metrics_memo(("accepted_rows", project.pk), read)
+    return metrics_memo(("accepted_tasks", project.pk), read)
 
 
-def status_counts(*, project: Project) -> dict[str, int]:
-    """Tasks per status, every status present (zeros too): one GROUP BY."""
+def task_counts(*, project: Project) -> dict:
+    """{"by_status": tasks per status, every status present; "overlapped": tasks holding two
+    or more live annotations}: one pass over the project's tasks."""
 
-    def read() -> dict[str, int]:
+    def read() -> dict:
         rows = (
             Task.objects.filter(project=project)
             .order_by()
             .values_list("status")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("id"), overlapped=Count("id", filter=Q(annotation_count__gte=2)))
         )
-        return {status: 0 for status in TaskStatus.values} | dict(rows)
+        by_status = {status: 0 for status in TaskStatus.values}
+        overlapped = 0
+        for status, n, several in rows:
+            by_status[status] = n
+            overlapped += several
+        return {"by_status": by_status, "overlapped": overlapped}
 
-    return metrics_memo(("status_counts", project.pk), read)
+    return metrics_memo(("task_counts", project.pk), read)
 
 
-# -- sections ---------------------------------------------------------------------------------
+def review_verdict_rows(*, project: Project, period: MetricsPeriod) -> list[dict]:
+    """Verdicts on people's annotations per (annotator, stage, bucket): accepted, corrected and
+    rejected. `bucket` is null for verdicts given before the window: the all-time figures sum
+    every row, the window's those with a bucket."""
+
+    def read() -> list[dict]:
+        in_window = Q(created_at__gte=period.since, created_at__lte=period.until)
+        bucket = bucket_of(_when(in_window, "created_at"), period)
+        return list(
+            Review.objects.filter(task__project=project, kind=ReviewKind.ANNOTATION)
+            .order_by()
+            .values("annotation__annotator_id", "annotation__annotator__username", "stage",
+                    bucket=bucket)
+            .annotate(**_verdict_counts())
+        )
+
+    return metrics_memo(("review_verdict_rows", project.pk), read)
 
 
-def project_throughput(*, project: Project) -> dict:
-    period = metrics_period(project=project)
-    submitted = annotation_rows(project=project, period=period)
-    accepted = accepted_rows(project=project, period=period)
-    people: dict[int, dict] = {}
-    for kind, rows in (("submitted", submitted), ("accepted", accepted["annotators"])):
-        for row in rows:
-            person = people.setdefault(
-                row["annotator_id"],
-                {"username": row["annotator__username"], "submitted": {}, "accepted": {}},
+def spot_checks(*, project: Project, period: MetricsPeriod) -> dict:
+    """Verdicts on spot-checked machine labels of all time (accepted, corrected, rejected); the
+    number and mean of the edit figures stored on those given in the window (edits,
+    mean_edit); and per bucket the tasks accepted in the window whose machine label a
+    spot-check kept as it was ("confirmed": {bucket start: n})."""
+
+    def read() -> dict:
+        in_window = Q(created_at__gte=period.since, created_at__lte=period.until)
+        edited = in_window & Q(edit__isnull=False)
+        kept = Q(
+            verdict=ReviewVerdict.ACCEPT,
+            task__status=TaskStatus.ACCEPTED,
+            task__accepted_at__gte=period.since,
+            task__accepted_at__lte=period.until,
+        )
+        rows = (
+            Review.objects.filter(task__project=project, kind=ReviewKind.SPOT_CHECK)
+            .order_by()
+            .values(confirmed=bucket_of(_when(kept, "task__accepted_at"), period))
+            .annotate(
+                **_verdict_counts(),
+                edits=Count("id", filter=edited),
+                edit_sum=Sum(Cast(KT("edit__value"), FloatField()), filter=edited),
             )
-            person[kind][row["bucket"]] = row[kind]
-    total_submitted = sum(row["submitted"] for row in submitted)
-    total_accepted = sum(row["accepted"] for row in accepted["tasks"])
-    hours = period.hours
-    return {
-        "submitted": period.series(_by_bucket(submitted, "submitted")),
-        "accepted": period.series(_by_bucket(accepted["tasks"], "accepted")),
-        "total": {
-            "submitted": total_submitted,
-            "accepted": total_accepted,
-            "submitted_per_hour": round(total_submitted / hours, 6) if hours else None,
-            "accepted_per_hour": round(total_accepted / hours, 6) if hours else None,
-        },
-        "annotators": [
-            {
-                "annotator": annotator,
-                "username": person["username"],
-                "submitted": period.series(person["submitted"]),
-                "accepted": period.series(person["accepted"]),
-                "total": {
-                    "submitted": sum(person["submitted"].values()),
-                    "accepted": sum(person["accepted"].values()),
-                },
-            }
-            for annotator, person in sorted(people.items(), key=lambda i: i[1]["username"])
-        ],
-    }
+        )
+        totals = {name: 0 for name in (*VERDICTS, "edits")} | {"edit_sum": 0.0, "confirmed": {}}
+        for row in rows:
+            for name in (*VERDICTS, "edits"):
+                totals[name] += row[name]
+            totals["edit_sum"] += row["edit_sum"] or 0.0
+            if row["confirmed"] is not None:
+                totals["confirmed"][row["confirmed"]] = row["accepted"]
+        edits = totals["edits"]
+        totals["mean_edit"] = totals.pop("edit_sum") / edits if edits else None
+        return totals
+
+    return metrics_memo(("spot_checks", project.pk), read)
 
 
-def project_annotators(*, project: Project) -> list[dict]:
-    """One row per annotator who submitted, or whose work was reviewed, in the window."""
-    period = metrics_period(project=project)
-    people: dict[int, dict] = {}
+def overlap_sample(*, project: Project) -> tuple[dict[int, list[tuple[int, dict]]], bool]:
+    """({task id: [(annotator id, result), …] in labeling order}, whether the sample was cut at
+    AGREEMENT_TASKS) for the latest tasks with two or more live annotations.
 
-    def person(annotator: int, username: str) -> dict:
-        return people.setdefault(annotator, _empty_person(annotator, username))
-
-    for row in annotation_rows(project=project, period=period):
-        entry = person(row["annotator_id"], row["annotator__username"])
-        for key in ("submitted", "timed", "gold_answered", "gold_correct"):
-            entry[key] += row[key]
-        entry["lead_s"] += row["lead_s"] or 0.0
-    for row in accepted_rows(project=project, period=period)["annotators"]:
-        person(row["annotator_id"], row["annotator__username"])["accepted"] += row["accepted"]
-    verdicts = review_verdicts_by_annotator(
-        project=project, since=period.since, until=period.until
-    )
-    for row in verdicts:
-        entry = person(row["annotator"], row["username"])
-        entry["verdicts"] = (row["accepted"], row["corrected"], row["rejected"])
-    agreement_by_annotator = _agreement_by_annotator(project)
-    return [
-        _annotator_row(entry, agreement_by_annotator.get(entry["annotator"]))
-        for entry in sorted(people.values(), key=lambda entry: entry["username"])
-    ]
-
-
-def _empty_person(annotator: int, username: str) -> dict:
-    return {
-        "annotator": annotator, "username": username, "submitted": 0, "timed": 0, "lead_s": 0.0,
-        "accepted": 0, "gold_answered": 0, "gold_correct": 0, "verdicts": (0, 0, 0),
-    }
-
-
-def _annotator_row(entry: dict, agreement_figure: dict | None) -> dict:
-    hours = entry["lead_s"] / 3600
-    answered, correct = entry["gold_answered"], entry["gold_correct"]
-    review = review_acceptance(*entry["verdicts"])
-    return {
-        "annotator": entry["annotator"],
-        "username": entry["username"],
-        "submitted": entry["submitted"],
-        "timed": entry["timed"],
-        "active_hours": round(hours, 6),
-        "accepted": entry["accepted"],
-        "items_per_active_hour": {
-            "value": round(entry["timed"] / hours, 6) if hours else None,
-            **sample_size(entry["timed"], "timed items"),
-        },
-        "review": {**review, **sample_size(review["reviewed"], "reviews")},
-        "gold": {
-            "answered": answered,
-            "correct": correct,
-            "accuracy": correct / answered if answered else None,
-            **sample_size(answered, "gold answers"),
-        },
-        "agreement": agreement_figure,
-    }
-
-
-def _agreement_by_annotator(project: Project) -> dict[int, dict]:
-    """Per annotator: agreement (quality.agreement's figure) on the overlapped tasks of the
-    quality sample that they labeled. All time, like the sample."""
-    rows, _ = overlap_sample(project=project)
-    tasks_of: dict[int, list[list[dict]]] = {}
-    for row in rows.values():
-        results = [result for _, result in row]
-        for annotator in {annotator for annotator, _ in row}:
-            tasks_of.setdefault(annotator, []).append(results)
-    figures = {}
-    for annotator, task_rows in tasks_of.items():
-        figure = agreement(project.task_type, task_rows)
-        figures[annotator] = {
-            "metric": figure["metric"],
-            "value": figure["value"],
-            "tasks": figure["tasks"],
-            **sample_size(figure["tasks"], "overlapped tasks"),
-        }
-    return figures
-
-
-def project_queue(*, project: Project) -> dict:
-    """Tasks by status now, and the review items waiting for a verdict."""
-    by_status = status_counts(project=project)
-    total = sum(by_status.values())
-    pending = (
-        ReviewItem.objects.filter(project=project)
-        .order_by()
-        .values_list("kind", "stage")
-        .annotate(n=Count("id"))
-    )
-    review = {"total": 0, "annotation": 0, "spot_check": 0, "second_stage": 0}
-    for kind, stage, n in pending:
-        review["total"] += n
-        if stage > 1:
-            review["second_stage"] += n
-        elif kind == ReviewKind.SPOT_CHECK:
-            review["spot_check"] += n
-        else:
-            review["annotation"] += n
-    return {
-        "by_status": by_status,
-        "total": total,
-        "remaining": total - sum(by_status[status] for status in DONE_STATUSES),
-        "review_pending": review,
-    }
-
-
-def project_cost(*, project: Project) -> dict:
-    """Cost per accepted item = hourly_rate x active hours / accepted items over the window;
-    cost to finish = remaining items x that; ETA = remaining / accepted per day in the window.
-
-    Active hours are the known lead times: annotations whose time is unknown add nothing
-    (`timed` of `submitted` says how many were timed). Accepted items include the machine's,
-    so a higher machine share lowers the cost per item. Reviewing time is not measured.
+    A project labeled once per task that never held two live annotations (task_counts, from
+    Task.annotation_count) has no sample, and its annotations are not scanned for one.
     """
-    period = metrics_period(project=project)
-    rows = annotation_rows(project=project, period=period)
-    hours = sum(row["lead_s"] or 0.0 for row in rows) / 3600
-    accepted = sum(row["accepted"] for row in accepted_rows(project=project, period=period)["tasks"])
-    by_status = status_counts(project=project)
-    remaining = sum(by_status.values()) - sum(by_status[status] for status in DONE_STATUSES)
-    rate = float(project.hourly_rate or 0)
-    labor_cost = rate * hours if rate > 0 else None
 
-    per_item = to_finish = None
-    reason = None
-    if labor_cost is None:
-        reason = "hourly_rate is not set"
-    elif not accepted:
-        reason = "nothing was accepted in the window"
-    else:
-        per_item = labor_cost / accepted
-        to_finish = remaining * per_item
-    if remaining == 0:
-        to_finish = 0.0  # nothing left costs nothing, whatever the rate
-    return {
-        "hourly_rate": rate if rate > 0 else None,
-        "submitted": sum(row["submitted"] for row in rows),
-        "timed": sum(row["timed"] for row in rows),
-        "active_hours": round(hours, 6),
-        "labor_cost": None if labor_cost is None else round(labor_cost, 2),
-        "accepted": accepted,
-        "remaining": remaining,
-        "per_item": {
-            "value": None if per_item is None else round(per_item, 4),
-            **sample_size(accepted, "accepted items"),
-            **({"reason": reason} if reason else {}),
-        },
-        "to_finish": {
-            "value": None if to_finish is None else round(to_finish, 2),
-            "reason": None if to_finish is not None else reason,
-        },
-        "eta": _eta(period, accepted, remaining),
-    }
+    def read():
+        if project.overlap < 2 and not task_counts(project=project)["overlapped"]:
+            return {}, False
+        live = Annotation.objects.filter(task__project=project).exclude(
+            status=AnnotationStatus.REJECTED
+        )
+        overlapped = list(
+            live.values("task_id")
+            .annotate(n=Count("id"))
+            .filter(n__gte=2)
+            .order_by("-task_id")
+            .values_list("task_id", flat=True)[:AGREEMENT_TASKS]
+        )
+        rows: dict[int, list] = defaultdict(list)
+        results = live.filter(task_id__in=overlapped).order_by("task_id", "created_at", "id")
+        for task_id, annotator, result in results.values_list("task_id", "annotator_id", "result"):
+            rows[task_id].append((annotator, result))
+        return dict(rows), len(overlapped) == AGREEMENT_TASKS
 
-
-def _eta(period: MetricsPeriod, accepted: int, remaining: int) -> dict:
-    per_day = accepted / period.days if period.days > 0 else 0.0
-    days, reason = None, None
-    if remaining == 0:
-        days = 0.0
-    elif per_day == 0:
-        reason = "nothing was accepted in the window"
-    elif remaining / per_day > MAX_ETA_DAYS:
-        reason = f"more than {MAX_ETA_DAYS} days at the recent rate"
-    else:
-        days = remaining / per_day
-    flags = sample_size(accepted, "accepted items")
-    return {
-        "days": None if days is None else round(days, 2),
-        "date": None if days is None else (period.until + timedelta(days=days)).date().isoformat(),
-        "accepted_per_day": round(per_day, 6),
-        **flags,
-        "reason": reason or flags["reason"],
-    }
-
-
-def _by_bucket(rows: list[dict], key: str) -> dict:
-    totals: dict = {}
-    for row in rows:
-        totals[row["bucket"]] = totals.get(row["bucket"], 0) + row[key]
-    return totals
+    return metrics_memo(("overlap_sample", project.pk), read)

@@ -1,26 +1,24 @@
 """The project's quality figures from its annotations and reviews (the arithmetic is in
 annotator.quality): agreement on overlapped tasks, review acceptance and gold accuracy per
-annotator, and the precision of auto-accepted machine labels on the spot-check sample.
+annotator, and the precision of auto-accepted machine labels on the spot-check sample. All
+time, whatever the metrics window.
 
-Counts are aggregate queries. Agreement needs the results themselves, so it reads the most
-recent AGREEMENT_TASKS overlapped tasks: a bounded sample however large the project grows.
-The sample, the per-annotator verdicts and the spot-check precision are shared with the
-dashboard sections (annotator.metrics_selectors, ml_assist.metrics_selectors): read once per
-metrics request (metrics_memo), the same figure wherever it shows.
+Counts are aggregate queries, read once per metrics request with the dashboard's sections
+(annotator.metrics_selectors): the verdict counts here are the all-time sums of the same
+GROUP BY whose window rows fill the `annotators` section. Agreement needs the results
+themselves, so it reads the most recent AGREEMENT_TASKS overlapped tasks: a bounded sample
+however large the project grows.
 """
-from collections import defaultdict
-from datetime import datetime
-
-from django.db.models import Count, Q
-
-from annotator.models import Annotation, AnnotationStatus, Review, ReviewKind, ReviewVerdict
+from annotator.metrics_selectors import (
+    VERDICTS,
+    overlap_sample,
+    review_verdict_rows,
+    spot_checks,
+)
 from annotator.quality import agreement, review_acceptance, wilson_interval
 from annotator.selectors import gold_accuracy
-from platform_core.apis.metrics import metrics_memo
+from platform_core.apis.metrics import metrics_period
 from platform_core.models import Project
-
-# 2,000 tasks of a few annotations each: well under a second to read and score.
-AGREEMENT_TASKS = 2000
 
 
 def project_quality(*, project: Project) -> dict:
@@ -41,81 +39,31 @@ def overlap_agreement(*, project: Project) -> dict:
     return {**figure, "sampled": sampled}
 
 
-def overlap_sample(*, project: Project) -> tuple[dict[int, list[tuple[int, dict]]], bool]:
-    """({task id: [(annotator id, result), …] in labeling order}, whether the sample was cut
-    at AGREEMENT_TASKS) for the latest tasks with two or more live annotations."""
-    return metrics_memo(("overlap_sample", project.pk), lambda: _overlap_sample(project))
-
-
-def _overlap_sample(project: Project):
-    live = Annotation.objects.filter(task__project=project).exclude(
-        status=AnnotationStatus.REJECTED
-    )
-    overlapped = list(
-        live.values("task_id")
-        .annotate(n=Count("id"))
-        .filter(n__gte=2)
-        .order_by("-task_id")
-        .values_list("task_id", flat=True)[:AGREEMENT_TASKS]
-    )
-    rows: dict[int, list] = defaultdict(list)
-    results = live.filter(task_id__in=overlapped).order_by("task_id", "created_at", "id")
-    for task_id, annotator_id, result in results.values_list("task_id", "annotator_id", "result"):
-        rows[task_id].append((annotator_id, result))
-    return dict(rows), len(overlapped) == AGREEMENT_TASKS
-
-
-def _verdict_aggregates() -> dict:
-    return {
-        "accepted": Count("id", filter=Q(verdict=ReviewVerdict.ACCEPT)),
-        "corrected": Count("id", filter=Q(verdict=ReviewVerdict.CORRECT)),
-        "rejected": Count("id", filter=Q(verdict=ReviewVerdict.REJECT)),
-    }
-
-
-def _verdict_counts(reviews) -> dict:
-    return reviews.aggregate(**_verdict_aggregates())
-
-
-def review_verdicts_by_annotator(
-    *, project: Project, since: datetime | None = None, until: datetime | None = None
-) -> list[dict]:
-    """Per annotator (annotator, username, accepted, corrected, rejected): the first-stage
-    verdicts on their annotations, given between `since` and `until` when those are set."""
-    first_stage = Review.objects.filter(
-        task__project=project, kind=ReviewKind.ANNOTATION, stage=1
-    )
-    if since is not None:
-        first_stage = first_stage.filter(created_at__gte=since)
-    if until is not None:
-        first_stage = first_stage.filter(created_at__lte=until)
-    rows = (
-        first_stage.values("annotation__annotator_id", "annotation__annotator__username")
-        .annotate(**_verdict_aggregates())
-        .order_by("annotation__annotator__username")
-    )
-    return [
-        {
-            "annotator": row["annotation__annotator_id"],
-            "username": row["annotation__annotator__username"],
-            "accepted": row["accepted"],
-            "corrected": row["corrected"],
-            "rejected": row["rejected"],
-        }
-        for row in rows
-    ]
+def _verdicts(project: Project) -> list[dict]:
+    return review_verdict_rows(project=project, period=metrics_period(project=project))
 
 
 def annotator_quality(*, project: Project) -> list[dict]:
     """Per annotator: first-stage verdicts on their annotations and their gold accuracy."""
-    people: dict[int, dict] = {}
-    for row in review_verdicts_by_annotator(project=project):
-        people[row["annotator"]] = {
-            "annotator": row["annotator"],
-            "username": row["username"],
-            "review": review_acceptance(row["accepted"], row["corrected"], row["rejected"]),
+    counts: dict[int, dict] = {}
+    for row in _verdicts(project):
+        if row["stage"] != 1:
+            continue
+        person = counts.setdefault(
+            row["annotation__annotator_id"],
+            {"username": row["annotation__annotator__username"], **dict.fromkeys(VERDICTS, 0)},
+        )
+        for name in VERDICTS:
+            person[name] += row[name]
+    people: dict[int, dict] = {
+        annotator: {
+            "annotator": annotator,
+            "username": person["username"],
+            "review": review_acceptance(*(person[name] for name in VERDICTS)),
             "gold": None,
         }
+        for annotator, person in counts.items()
+    }
     for gold in gold_accuracy(project=project):
         person = people.setdefault(
             gold["annotator"],
@@ -131,24 +79,22 @@ def annotator_quality(*, project: Project) -> list[dict]:
 
 def review_totals(*, project: Project) -> dict:
     """Verdicts on people's annotations, per stage."""
-    reviews = Review.objects.filter(task__project=project, kind=ReviewKind.ANNOTATION)
+    totals = {stage: dict.fromkeys(VERDICTS, 0) for stage in (1, 2)}
+    for row in _verdicts(project):
+        for name in VERDICTS:
+            totals.setdefault(row["stage"], dict.fromkeys(VERDICTS, 0))[name] += row[name]
     return {
-        "first_stage": review_acceptance(**_verdict_counts(reviews.filter(stage=1))),
-        "second_stage": review_acceptance(**_verdict_counts(reviews.filter(stage=2))),
+        "first_stage": review_acceptance(**totals[1]),
+        "second_stage": review_acceptance(**totals[2]),
     }
 
 
 def spot_check_precision(*, project: Project) -> dict:
     """Share of spot-checked machine labels accepted unchanged, with its 95% Wilson interval.
     Every spot-check counts (the sample is random); routing's own estimate (ml_assist) counts
-    those at or above the threshold in force. All time, whatever the metrics window."""
-    return metrics_memo(("spot_check_precision", project.pk), lambda: _spot_check(project))
-
-
-def _spot_check(project: Project) -> dict:
-    spot_checks = Review.objects.filter(task__project=project, kind=ReviewKind.SPOT_CHECK)
-    counts = _verdict_counts(spot_checks)
-    n = counts["accepted"] + counts["corrected"] + counts["rejected"]
+    those at or above the threshold in force."""
+    counts = spot_checks(project=project, period=metrics_period(project=project))
+    n = sum(counts[name] for name in VERDICTS)
     low, high = wilson_interval(counts["accepted"], n)
     return {
         "precision": counts["accepted"] / n if n else None,

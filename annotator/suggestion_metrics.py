@@ -19,12 +19,10 @@ this takes microseconds and is close to it at these sizes.
 import math
 import statistics
 
-from django.db.models import Avg, Count, Exists, FloatField, OuterRef
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef
 
-from annotator.metrics_selectors import annotation_rows
-from annotator.models import Annotation, Review, ReviewKind
+from annotator.metrics_selectors import annotation_rows, spot_checks
+from annotator.models import Annotation
 from annotator.quality import WILSON_Z_95, edit_figure
 from platform_core.apis.metrics import MINIMUM_SAMPLE, MetricsPeriod, metrics_period, sample_size
 from platform_core.holdout import suggestion_holdout
@@ -52,17 +50,11 @@ def project_suggestions(*, project: Project) -> dict:
 
 
 def _edit_size(project: Project, period: MetricsPeriod) -> dict:
-    figures = Review.objects.filter(
-        task__project=project,
-        kind=ReviewKind.SPOT_CHECK,
-        edit__isnull=False,
-        created_at__gte=period.since,
-        created_at__lte=period.until,
-    ).aggregate(n=Count("id"), mean=Avg(Cast(KT("edit__value"), FloatField())))
+    figures = spot_checks(project=project, period=period)
     return {
         "metric": edit_figure(project.task_type, None, None)["metric"],
-        "value": figures["mean"],
-        **sample_size(figures["n"], "spot-checked machine labels kept or corrected"),
+        "value": figures["mean_edit"],
+        **sample_size(figures["edits"], "spot-checked machine labels kept or corrected"),
     }
 
 

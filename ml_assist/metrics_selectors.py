@@ -3,26 +3,29 @@ the machine did, and how precise its own labels are. Shape in platform_core.apis
 
 Machine share, over the tasks accepted in the window (Task.accepted_at), is the share whose
 final label the machine produced:
-- auto-accepted: tasks still `auto_accepted`, and those a spot-check confirmed unchanged (their
-  routing decision's verdict is `correct`; the task is `accepted` since);
+- auto-accepted: tasks still `auto_accepted`, and those a spot-check confirmed unchanged (an
+  `accept` verdict on the machine label, which is also their routing decision's `correct`;
+  the task is `accepted` since);
 - accepted unchanged: tasks accepted from an annotation that was the suggestion unchanged
   (changed_from_suggestion false) and that no reviewer corrected. With overlap, one such
   accepted annotation is enough.
-Two aggregate queries: one over the window's accepted tasks, one over their annotations, each
-grouped by bucket. The conditions on other rows are joins and anti-joins in WHERE, where the
-database plans them as such, not EXISTS inside an aggregate's FILTER, which it runs per row.
+The accepted tasks per bucket and status, and the spot-checks, are the annotator app's reads
+(shared with throughput, cost and quality); one more aggregate query counts the unchanged ones
+(the window's accepted tasks with such an annotation). Its conditions on other rows are
+semi- and anti-joins in WHERE, which the database plans as such; an EXISTS inside an
+aggregate's FILTER would run once per row.
 
 The precision of auto-accepted labels is quality's (annotator.quality_selectors
 .spot_check_precision, the same figure and query), compared with the project's target.
 """
 from datetime import UTC
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import Trunc
 
+from annotator.metrics_selectors import accepted_tasks, spot_checks
 from annotator.models import Annotation, AnnotationStatus, Review, ReviewVerdict
 from annotator.quality_selectors import spot_check_precision
-from ml_assist.routing_models import RoutingVerdict
 from platform_core.apis.metrics import (
     MINIMUM_SAMPLE,
     MetricsPeriod,
@@ -34,11 +37,16 @@ from platform_core.models import Project, Task, TaskStatus
 
 def project_machine(*, project: Project) -> dict:
     period = metrics_period(project=project)
-    accepted, auto = _accepted_and_auto(project, period)
+    accepted, auto = {}, {}
+    for row in accepted_tasks(project=project, period=period):
+        accepted[row["bucket"]] = accepted.get(row["bucket"], 0) + row["n"]
+        if row["status"] == TaskStatus.AUTO_ACCEPTED:
+            auto[row["bucket"]] = auto.get(row["bucket"], 0) + row["n"]
+    # Accepted since a spot-check kept the machine's label: the machine's work too.
+    for start, n in spot_checks(project=project, period=period)["confirmed"].items():
+        auto[start] = auto.get(start, 0) + n
     unchanged = _accepted_unchanged(project, period)
-    machine = {
-        start: auto.get(start, 0) + unchanged.get(start, 0) for start in accepted
-    }
+    machine = {start: auto.get(start, 0) + unchanged.get(start, 0) for start in accepted}
     accepted_series = period.series(accepted)
     machine_series = period.series(machine)
     total, total_machine = sum(accepted_series), sum(machine_series)
@@ -65,41 +73,22 @@ def _bucket(field: str, period: MetricsPeriod):
     return Trunc(field, period.bucket, tzinfo=UTC)
 
 
-def _accepted_and_auto(project: Project, period: MetricsPeriod) -> tuple[dict, dict]:
-    confirmed = Q(status=TaskStatus.ACCEPTED, routing_decision__verdict=RoutingVerdict.CORRECT)
-    rows = (
-        Task.objects.filter(
-            project=project, accepted_at__gte=period.since, accepted_at__lte=period.until
-        )
-        .order_by()
-        .values(bucket=_bucket("accepted_at", period))
-        .annotate(
-            accepted=Count("id"),
-            auto=Count("id", filter=Q(status=TaskStatus.AUTO_ACCEPTED) | confirmed),
-        )
-    )
-    accepted, auto = {}, {}
-    for row in rows:
-        accepted[row["bucket"]] = row["accepted"]
-        auto[row["bucket"]] = row["auto"]
-    return accepted, auto
-
-
 def _accepted_unchanged(project: Project, period: MetricsPeriod) -> dict:
     corrected = Review.objects.filter(annotation=OuterRef("pk"), verdict=ReviewVerdict.CORRECT)
+    kept = Annotation.objects.filter(
+        task=OuterRef("pk"), status=AnnotationStatus.ACCEPTED, changed_from_suggestion=False
+    ).exclude(Exists(corrected))
     rows = (
-        Annotation.objects.filter(
-            task__project=project,
-            task__status=TaskStatus.ACCEPTED,
-            task__accepted_at__gte=period.since,
-            task__accepted_at__lte=period.until,
-            status=AnnotationStatus.ACCEPTED,
-            changed_from_suggestion=False,
+        Task.objects.filter(
+            project=project,
+            status=TaskStatus.ACCEPTED,
+            accepted_at__gte=period.since,
+            accepted_at__lte=period.until,
         )
-        .exclude(Exists(corrected))
+        .filter(Exists(kept))
         .order_by()
-        .values(bucket=_bucket("task__accepted_at", period))
-        .annotate(tasks=Count("task_id", distinct=True))
+        .values(bucket=_bucket("accepted_at", period))
+        .annotate(tasks=Count("id"))
     )
     return {row["bucket"]: row["tasks"] for row in rows}
 

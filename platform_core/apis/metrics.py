@@ -119,6 +119,8 @@ class MetricsPeriod:
         return self.hours / 24
 
     def bucket_of(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None:  # a database's bare timestamp: UTC, as Trunc is asked for
+            moment = moment.replace(tzinfo=UTC)
         moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         return moment.replace(hour=0) if self.bucket == "day" else moment
 
@@ -267,7 +269,7 @@ def _series(child: serializers.Field, text: str) -> serializers.ListField:
     return serializers.ListField(child=child, help_text=f"{text} One value per period bucket.")
 
 
-class SampleSerializer(serializers.Serializer):
+class MetricsSampleSerializer(serializers.Serializer):
     n = _int("How many items the figure is measured on.")
     insufficient = serializers.BooleanField(
         help_text=f"True while n < {MINIMUM_SAMPLE}: the value is indicative only."
@@ -277,11 +279,11 @@ class SampleSerializer(serializers.Serializer):
     )
 
 
-class SampledValueSerializer(SampleSerializer):
+class MetricsSampledValueSerializer(MetricsSampleSerializer):
     value = _float("The figure; null when it cannot be computed.", allow_null=True)
 
 
-class PeriodSerializer(serializers.Serializer):
+class MetricsPeriodSerializer(serializers.Serializer):
     window = serializers.CharField(help_text="As asked: `<n>h`, `<n>d` or `all`.")
     bucket = serializers.ChoiceField(choices=list(BUCKETS), help_text="Series bucket (UTC).")
     since = serializers.DateTimeField(help_text="Start of the window.")
@@ -292,7 +294,7 @@ class PeriodSerializer(serializers.Serializer):
     )
 
 
-class AgreementSerializer(serializers.Serializer):
+class MetricsAgreementSerializer(serializers.Serializer):
     metric = serializers.CharField(
         help_text="cohen_kappa, krippendorff_alpha, span_f1, box_f1, wer or "
         "preference_agreement, by task type."
@@ -305,7 +307,7 @@ class AgreementSerializer(serializers.Serializer):
     sampled = serializers.BooleanField(help_text="True when only the latest tasks were read.")
 
 
-class ReviewCountsSerializer(serializers.Serializer):
+class MetricsReviewCountsSerializer(serializers.Serializer):
     accepted = _int("Accepted as submitted.")
     corrected = _int("Accepted after a correction.")
     rejected = _int("Sent back to labeling.")
@@ -314,25 +316,25 @@ class ReviewCountsSerializer(serializers.Serializer):
     kept_rate = _float("(accepted + corrected) / reviewed.", allow_null=True)
 
 
-class GoldCountsSerializer(serializers.Serializer):
+class MetricsGoldCountsSerializer(serializers.Serializer):
     answered = _int("Gold tasks answered (and judged).")
     correct = _int("Answered as the known answer.")
     accuracy = _float("correct / answered.", allow_null=True)
 
 
-class QualityAnnotatorSerializer(serializers.Serializer):
+class MetricsQualityAnnotatorSerializer(serializers.Serializer):
     annotator = _int("User id.")
     username = serializers.CharField()
-    review = ReviewCountsSerializer(help_text="First-stage verdicts on their annotations.")
-    gold = GoldCountsSerializer(allow_null=True)
+    review = MetricsReviewCountsSerializer(help_text="First-stage verdicts on their annotations.")
+    gold = MetricsGoldCountsSerializer(allow_null=True)
 
 
-class QualityReviewSerializer(serializers.Serializer):
-    first_stage = ReviewCountsSerializer()
-    second_stage = ReviewCountsSerializer()
+class MetricsQualityReviewSerializer(serializers.Serializer):
+    first_stage = MetricsReviewCountsSerializer()
+    second_stage = MetricsReviewCountsSerializer()
 
 
-class PrecisionSerializer(serializers.Serializer):
+class MetricsPrecisionSerializer(serializers.Serializer):
     precision = _float("Spot-checked machine labels accepted unchanged / spot-checked.",
                        allow_null=True)
     low = _float("Lower end of the 95% Wilson interval.")
@@ -340,82 +342,94 @@ class PrecisionSerializer(serializers.Serializer):
     n = _int("Spot-checks.")
 
 
-class QualitySerializer(serializers.Serializer):
-    agreement = AgreementSerializer(help_text="Between annotators on overlapped tasks.")
-    annotators = QualityAnnotatorSerializer(many=True, help_text="All time, per annotator.")
-    review = QualityReviewSerializer(help_text="Verdicts on people's annotations, all time.")
-    auto_accept_precision = PrecisionSerializer(help_text="On every spot-check, all time.")
+class MetricsQualitySerializer(serializers.Serializer):
+    agreement = MetricsAgreementSerializer(help_text="Between annotators on overlapped tasks.")
+    annotators = MetricsQualityAnnotatorSerializer(many=True, help_text="All time, per annotator.")
+    review = MetricsQualityReviewSerializer(
+        help_text="Verdicts on people's annotations, all time."
+    )
+    auto_accept_precision = MetricsPrecisionSerializer(help_text="On every spot-check, all time.")
 
 
-class ThroughputTotalSerializer(serializers.Serializer):
+class MetricsThroughputTotalSerializer(serializers.Serializer):
     submitted = _int("Annotations submitted in the window.")
-    accepted = _int("Tasks accepted (by a reviewer or the machine) in the window.")
+    accepted = _int("Tasks accepted (by a reviewer or the machine) in the window, by when.")
     submitted_per_hour = _float("submitted / window hours.", allow_null=True)
     accepted_per_hour = _float("accepted / window hours.", allow_null=True)
 
 
-class AnnotatorTotalSerializer(serializers.Serializer):
+class MetricsAnnotatorTotalSerializer(serializers.Serializer):
     submitted = _int("Their annotations submitted in the window.")
-    accepted = _int("Their accepted annotations on tasks accepted in the window.")
+    accepted = _int(
+        "Their annotations a reviewer accepted or corrected in the window (first stage)."
+    )
 
 
-class AnnotatorSeriesSerializer(serializers.Serializer):
+class MetricsAnnotatorSeriesSerializer(serializers.Serializer):
     annotator = _int("User id.")
     username = serializers.CharField()
     submitted = _series(serializers.IntegerField(), "Their annotations submitted.")
-    accepted = _series(serializers.IntegerField(), "Their annotations accepted (task time).")
-    total = AnnotatorTotalSerializer()
+    accepted = _series(
+        serializers.IntegerField(), "Their annotations accepted or corrected by a reviewer."
+    )
+    total = MetricsAnnotatorTotalSerializer()
 
 
-class ThroughputSerializer(serializers.Serializer):
+class MetricsThroughputSerializer(serializers.Serializer):
     submitted = _series(serializers.IntegerField(), "Annotations submitted.")
     accepted = _series(serializers.IntegerField(), "Tasks that became accepted.")
-    total = ThroughputTotalSerializer()
-    annotators = AnnotatorSeriesSerializer(many=True, help_text="Everyone active in the window.")
+    total = MetricsThroughputTotalSerializer()
+    annotators = MetricsAnnotatorSeriesSerializer(
+        many=True, help_text="Everyone active in the window."
+    )
 
 
-class AnnotatorReviewSerializer(ReviewCountsSerializer, SampleSerializer):
+class MetricsAnnotatorReviewSerializer(MetricsReviewCountsSerializer, MetricsSampleSerializer):
     pass
 
 
-class AnnotatorGoldSerializer(GoldCountsSerializer, SampleSerializer):
+class MetricsAnnotatorGoldSerializer(MetricsGoldCountsSerializer, MetricsSampleSerializer):
     pass
 
 
-class AnnotatorAgreementSerializer(SampleSerializer):
+class MetricsAnnotatorAgreementSerializer(MetricsSampleSerializer):
     metric = serializers.CharField(help_text="As quality.agreement.metric.")
     value = _float("Agreement on the overlapped tasks they labeled (quality's sample, all "
                    "time).", allow_null=True)
     tasks = _int("Those tasks.")
 
 
-class AnnotatorRowSerializer(serializers.Serializer):
+class MetricsAnnotatorRowSerializer(serializers.Serializer):
     annotator = _int("User id.")
     username = serializers.CharField()
     submitted = _int("Annotations submitted in the window (later rejected ones included).")
     timed = _int("Of which with a known active time.")
     active_hours = _float("Their known active time, in hours.")
-    accepted = _int("Their accepted annotations on tasks accepted in the window.")
-    items_per_active_hour = SampledValueSerializer(help_text="timed / active_hours.")
-    review = AnnotatorReviewSerializer(help_text="First-stage verdicts given in the window.")
-    gold = AnnotatorGoldSerializer(help_text="Gold answers submitted in the window.")
-    agreement = AnnotatorAgreementSerializer(
+    accepted = _int(
+        "Their annotations a reviewer accepted or corrected in the window (first stage)."
+    )
+    items_per_active_hour = MetricsSampledValueSerializer(help_text="timed / active_hours.")
+    review = MetricsAnnotatorReviewSerializer(
+        help_text="First-stage verdicts given in the window."
+    )
+    gold = MetricsAnnotatorGoldSerializer(help_text="Gold answers submitted in the window.")
+    agreement = MetricsAnnotatorAgreementSerializer(
         allow_null=True, help_text="Null when they labeled no overlapped task of the sample."
     )
 
 
-class AcceptanceSerializer(SampledValueSerializer):
+class MetricsAcceptanceSerializer(MetricsSampledValueSerializer):
     unchanged = _int("Annotations submitted exactly as suggested.")
 
 
-class EditSizeSerializer(SampledValueSerializer):
+class MetricsEditSizeSerializer(MetricsSampledValueSerializer):
     metric = serializers.CharField(
         help_text="labels_changed, span_f1, box_iou, cer or choice_flipped, by task type "
         "(annotator.quality.edit_figure)."
     )
 
 
-class UpliftSerializer(serializers.Serializer):
+class MetricsUpliftSerializer(serializers.Serializer):
     median_with_s = _float("Median active seconds with a suggestion.", allow_null=True)
     median_without_s = _float("Median active seconds on held-out tasks.", allow_null=True)
     n_with = _int("Timed annotations with a suggestion (the latest 5,000 at most).")
@@ -432,49 +446,49 @@ class UpliftSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_null=True)
 
 
-class SuggestionsSerializer(serializers.Serializer):
-    acceptance = AcceptanceSerializer(
+class MetricsSuggestionsSerializer(serializers.Serializer):
+    acceptance = MetricsAcceptanceSerializer(
         help_text="Share of annotations made from a suggestion submitted unchanged."
     )
-    edit_size = EditSizeSerializer(
+    edit_size = MetricsEditSizeSerializer(
         help_text="Mean stored edit figure of spot-checked machine labels kept or corrected."
     )
-    uplift = UpliftSerializer(help_text="Active time with a suggestion vs. without.")
+    uplift = MetricsUpliftSerializer(help_text="Active time with a suggestion vs. without.")
 
 
-ByStatusSerializer = type(
-    "ByStatusSerializer",
+MetricsByStatusSerializer = type(
+    "MetricsByStatusSerializer",
     (serializers.Serializer,),
     {status: _int(f"Tasks {label.lower()}.") for status, label in TaskStatus.choices},
 )
 
 
-class ReviewPendingSerializer(serializers.Serializer):
+class MetricsReviewPendingSerializer(serializers.Serializer):
     total = _int("Items waiting for a reviewer.")
     annotation = _int("First-stage reviews of annotations.")
     spot_check = _int("Spot-checks of auto-accepted machine labels.")
     second_stage = _int("Second-stage reviews.")
 
 
-class QueueSerializer(serializers.Serializer):
-    by_status = ByStatusSerializer(help_text="Tasks by status now, every status present.")
+class MetricsQueueSerializer(serializers.Serializer):
+    by_status = MetricsByStatusSerializer(help_text="Tasks by status now, every status present.")
     total = _int("All tasks.")
     remaining = _int("Tasks neither accepted nor auto-accepted.")
-    review_pending = ReviewPendingSerializer()
+    review_pending = MetricsReviewPendingSerializer()
 
 
-class ToFinishSerializer(serializers.Serializer):
+class MetricsToFinishSerializer(serializers.Serializer):
     value = _float("remaining x per_item.", allow_null=True)
     reason = serializers.CharField(allow_null=True)
 
 
-class EtaSerializer(SampleSerializer):
+class MetricsEtaSerializer(MetricsSampleSerializer):
     days = _float("remaining / accepted_per_day.", allow_null=True)
     date = serializers.DateField(allow_null=True, help_text="until + days.")
     accepted_per_day = _float("Accepted in the window / window days.")
 
 
-class CostSerializer(serializers.Serializer):
+class MetricsCostSerializer(serializers.Serializer):
     hourly_rate = _float("The project's rate; null when not set.", allow_null=True)
     submitted = _int("Annotations submitted in the window.")
     timed = _int("Of which with a known active time (the others add no hours).")
@@ -482,32 +496,32 @@ class CostSerializer(serializers.Serializer):
     labor_cost = _float("hourly_rate x active_hours.", allow_null=True)
     accepted = _int("Tasks accepted in the window (the machine's too).")
     remaining = _int("Tasks neither accepted nor auto-accepted.")
-    per_item = SampledValueSerializer(help_text="labor_cost / accepted.")
-    to_finish = ToFinishSerializer()
-    eta = EtaSerializer(help_text="When the remaining tasks are done at the window's rate.")
+    per_item = MetricsSampledValueSerializer(help_text="labor_cost / accepted.")
+    to_finish = MetricsToFinishSerializer()
+    eta = MetricsEtaSerializer(help_text="When the remaining tasks are done at the window's rate.")
 
 
-class MachineSeriesSerializer(serializers.Serializer):
+class MetricsMachineSeriesSerializer(serializers.Serializer):
     accepted = _series(serializers.IntegerField(), "Tasks accepted.")
     machine = _series(serializers.IntegerField(), "Of which the machine's labels.")
     share = _series(serializers.FloatField(allow_null=True), "machine / accepted.")
 
 
-class MachinePrecisionSerializer(PrecisionSerializer, SampleSerializer):
+class MetricsMachinePrecisionSerializer(MetricsPrecisionSerializer, MetricsSampleSerializer):
     target_precision = _float("The project's target.")
     meets_target = serializers.BooleanField(
         allow_null=True, help_text="low >= target; null while insufficient."
     )
 
 
-class MachineSerializer(serializers.Serializer):
+class MetricsMachineSerializer(serializers.Serializer):
     accepted = _int("Tasks accepted in the window.")
     auto_accepted = _int("Auto-accepted, or confirmed unchanged by a spot-check.")
     accepted_unchanged = _int("Accepted from an annotation that kept the suggestion.")
     machine = _int("auto_accepted + accepted_unchanged.")
-    share = SampledValueSerializer(help_text="machine / accepted.")
-    series = MachineSeriesSerializer()
-    auto_accept_precision = MachinePrecisionSerializer(
+    share = MetricsSampledValueSerializer(help_text="machine / accepted.")
+    series = MetricsMachineSeriesSerializer()
+    auto_accept_precision = MetricsMachinePrecisionSerializer(
         help_text="quality.auto_accept_precision against the project's target."
     )
     threshold = _float("Current auto_accept_threshold; null when routing is off.",
@@ -517,14 +531,16 @@ class MachineSerializer(serializers.Serializer):
 class ProjectMetricsOutputSerializer(serializers.Serializer):
     project = _int("Project id.")
     minimum_sample = _int("Below this n a figure is flagged insufficient.")
-    period = PeriodSerializer()
-    quality = QualitySerializer(required=False)
-    throughput = ThroughputSerializer(required=False, help_text="Over the window.")
-    annotators = AnnotatorRowSerializer(many=True, required=False, help_text="Over the window.")
-    suggestions = SuggestionsSerializer(required=False, help_text="Over the window.")
-    queue = QueueSerializer(required=False, help_text="Now.")
-    cost = CostSerializer(required=False, help_text="Over the window; remaining now.")
-    machine = MachineSerializer(required=False, help_text="Over the window.")
+    period = MetricsPeriodSerializer()
+    quality = MetricsQualitySerializer(required=False)
+    throughput = MetricsThroughputSerializer(required=False, help_text="Over the window.")
+    annotators = MetricsAnnotatorRowSerializer(
+        many=True, required=False, help_text="Over the window."
+    )
+    suggestions = MetricsSuggestionsSerializer(required=False, help_text="Over the window.")
+    queue = MetricsQueueSerializer(required=False, help_text="Now.")
+    cost = MetricsCostSerializer(required=False, help_text="Over the window; remaining now.")
+    machine = MetricsMachineSerializer(required=False, help_text="Over the window.")
 
 
 class ProjectMetricsApi(ApiView):

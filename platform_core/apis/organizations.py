@@ -10,8 +10,8 @@ from platform_core.apis.metrics import (
     MINIMUM_SAMPLE,
     PERIOD_PARAMETERS,
     MetricsPeriod,
-    PeriodSerializer,
-    ReviewPendingSerializer,
+    MetricsPeriodSerializer,
+    MetricsReviewPendingSerializer,
     metrics_period_from_request,
     metrics_request,
 )
@@ -166,7 +166,7 @@ class OrganizationQueueSerializer(serializers.Serializer):
     )
     total = serializers.IntegerField()
     remaining = serializers.IntegerField()
-    review_pending = ReviewPendingSerializer()
+    review_pending = MetricsReviewPendingSerializer()
 
 
 class OrganizationCostSerializer(serializers.Serializer):
@@ -191,7 +191,9 @@ class OrganizationCostSerializer(serializers.Serializer):
 class OrganizationMetricsOutputSerializer(serializers.Serializer):
     organization = serializers.IntegerField()
     minimum_sample = serializers.IntegerField()
-    period = PeriodSerializer(help_text="`window=all` starts when the organization was made.")
+    period = MetricsPeriodSerializer(
+        help_text="`window=all` starts when the organization was made."
+    )
     projects = OrganizationProjectMetricsSerializer(many=True)
     throughput = OrganizationThroughputSerializer()
     queue = OrganizationQueueSerializer()

@@ -197,7 +197,7 @@ def test_period_and_throughput_per_day_and_per_annotator(figures):
     }
     alice, bob = throughput["annotators"]
     assert (alice["username"], alice["submitted"], alice["accepted"]) == (
-        "alice", [0, 2, 0, 2], [0, 1, 1, 0]  # accepted: T1 (8th), T2 (9th, corrected)
+        "alice", [0, 2, 0, 2], [0, 1, 1, 0]  # verdicts: T1 accepted (8th), T2 corrected (9th)
     )
     assert (bob["username"], bob["submitted"], bob["accepted"]) == ("bob", [0, 0, 3, 1],
                                                                      [0, 0, 1, 0])
