@@ -20,10 +20,11 @@ from django.db.models import Count
 from annotator.metrics_selectors import (
     VERDICTS,
     accepted_tasks,
-    annotation_rows,
     overlap_sample,
     review_verdict_rows,
     task_counts,
+    usernames,
+    window_annotation_rows,
 )
 from annotator.models import ReviewItem, ReviewKind
 from annotator.quality import agreement, review_acceptance
@@ -40,7 +41,7 @@ MAX_ETA_DAYS = 36_500
 
 def project_throughput(*, project: Project) -> dict:
     period = metrics_period(project=project)
-    submitted = annotation_rows(project=project, period=period)
+    submitted = window_annotation_rows(project=project, period=period)
     accepted = accepted_tasks(project=project, period=period)
     people: dict[int, dict] = {}
     for row in submitted:
@@ -84,13 +85,14 @@ def window_verdicts(project: Project, period: MetricsPeriod) -> dict[int, dict]:
     ("verdicts": accepted, corrected, rejected) and the accepted or corrected ones per bucket
     ("accepted_by_bucket"): an annotator's accepted items."""
     people: dict[int, dict] = {}
+    names = usernames(project=project, period=period)
     for row in review_verdict_rows(project=project, period=period):
         if row["stage"] != 1 or row["bucket"] is None:
             continue
+        annotator = row["annotation__annotator_id"]
         person = people.setdefault(
-            row["annotation__annotator_id"],
-            {"username": row["annotation__annotator__username"], "verdicts": [0, 0, 0],
-             "accepted_by_bucket": {}},
+            annotator,
+            {"username": names.get(annotator, ""), "verdicts": [0, 0, 0], "accepted_by_bucket": {}},
         )
         for index, name in enumerate(VERDICTS):
             person["verdicts"][index] += row[name]
@@ -108,7 +110,7 @@ def project_annotators(*, project: Project) -> list[dict]:
     def person(annotator: int, username: str) -> dict:
         return people.setdefault(annotator, _empty_person(annotator, username))
 
-    for row in annotation_rows(project=project, period=period):
+    for row in window_annotation_rows(project=project, period=period):
         entry = person(row["annotator_id"], row["annotator__username"])
         for key in ("submitted", "timed", "gold_answered", "gold_correct"):
             entry[key] += row[key]
@@ -214,7 +216,7 @@ def project_cost(*, project: Project) -> dict:
     so a higher machine share lowers the cost per item. Reviewing time is not measured.
     """
     period = metrics_period(project=project)
-    rows = annotation_rows(project=project, period=period)
+    rows = window_annotation_rows(project=project, period=period)
     hours = sum(row["lead_s"] or 0.0 for row in rows) / 3600
     accepted = sum(row["n"] for row in accepted_tasks(project=project, period=period))
     by_status = task_counts(project=project)["by_status"]

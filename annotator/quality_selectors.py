@@ -11,12 +11,13 @@ however large the project grows.
 """
 from annotator.metrics_selectors import (
     VERDICTS,
+    annotation_rows,
     overlap_sample,
     review_verdict_rows,
     spot_checks,
+    usernames,
 )
 from annotator.quality import agreement, review_acceptance, wilson_interval
-from annotator.selectors import gold_accuracy
 from platform_core.apis.metrics import metrics_period
 from platform_core.models import Project
 
@@ -46,12 +47,13 @@ def _verdicts(project: Project) -> list[dict]:
 def annotator_quality(*, project: Project) -> list[dict]:
     """Per annotator: first-stage verdicts on their annotations and their gold accuracy."""
     counts: dict[int, dict] = {}
+    names = usernames(project=project, period=metrics_period(project=project))
     for row in _verdicts(project):
         if row["stage"] != 1:
             continue
+        annotator = row["annotation__annotator_id"]
         person = counts.setdefault(
-            row["annotation__annotator_id"],
-            {"username": row["annotation__annotator__username"], **dict.fromkeys(VERDICTS, 0)},
+            annotator, {"username": names.get(annotator, ""), **dict.fromkeys(VERDICTS, 0)}
         )
         for name in VERDICTS:
             person[name] += row[name]
@@ -64,17 +66,26 @@ def annotator_quality(*, project: Project) -> list[dict]:
         }
         for annotator, person in counts.items()
     }
-    for gold in gold_accuracy(project=project):
+    for annotator, (username, answered, correct) in _gold_by_annotator(project).items():
         person = people.setdefault(
-            gold["annotator"],
-            {"annotator": gold["annotator"], "username": gold["username"],
-             "review": review_acceptance(0, 0, 0)},
+            annotator,
+            {"annotator": annotator, "username": username, "review": review_acceptance(0, 0, 0)},
         )
-        person["gold"] = {
-            "answered": gold["gold_answered"], "correct": gold["correct"],
-            "accuracy": gold["accuracy"],
-        }
+        person["gold"] = {"answered": answered, "correct": correct, "accuracy": correct / answered}
     return sorted(people.values(), key=lambda person: person["username"])
+
+
+def _gold_by_annotator(project: Project) -> dict[int, tuple[str, int, int]]:
+    """{annotator: (username, gold answered, answered correctly)} of all time, for those who
+    answered a gold task that could be judged (annotator.selectors.gold_accuracy's figure,
+    from the metrics' annotation read)."""
+    gold: dict[int, list] = {}
+    for row in annotation_rows(project=project, period=metrics_period(project=project)):
+        if row["gold_answered"]:
+            person = gold.setdefault(row["annotator_id"], [row["annotator__username"], 0, 0])
+            person[1] += row["gold_answered"]
+            person[2] += row["gold_correct"]
+    return {annotator: tuple(person) for annotator, person in gold.items()}
 
 
 def review_totals(*, project: Project) -> dict:

@@ -21,7 +21,7 @@ import statistics
 
 from django.db.models import Exists, OuterRef
 
-from annotator.metrics_selectors import annotation_rows, spot_checks
+from annotator.metrics_selectors import spot_checks, window_annotation_rows
 from annotator.models import Annotation
 from annotator.quality import WILSON_Z_95, edit_figure
 from platform_core.apis.metrics import MINIMUM_SAMPLE, MetricsPeriod, metrics_period, sample_size
@@ -35,7 +35,7 @@ UPLIFT_SAMPLE = 5000
 
 def project_suggestions(*, project: Project) -> dict:
     period = metrics_period(project=project)
-    rows = annotation_rows(project=project, period=period)
+    rows = window_annotation_rows(project=project, period=period)
     shown = sum(row["from_suggestion"] for row in rows)
     unchanged = sum(row["unchanged"] for row in rows)
     return {
@@ -64,7 +64,7 @@ def _uplift(project: Project, period: MetricsPeriod) -> dict:
         created_at__gte=period.since,
         created_at__lte=period.until,
         lead_time_s__isnull=False,
-    ).order_by("-created_at", "-id")
+    ).order_by("-id")  # the latest: a walk back along the primary key that stops at the limit
     with_suggestion = list(
         timed.filter(prediction__isnull=False).values_list("lead_time_s", flat=True)[
             :UPLIFT_SAMPLE
