@@ -103,14 +103,14 @@ def demo_labels_record(
         now = timezone.now()
         done = [
             Task(pk=tasks[i][0], status=TaskStatus.ACCEPTED, annotation_count=1,
-                 accepted_result=truth[tasks[i][1]], updated_at=now)
+                 accepted_result=truth[tasks[i][1]], accepted_at=now, updated_at=now)
             for i in chosen
         ] + [
             Task(pk=tasks[i][0], status=TaskStatus.SUBMITTED, annotation_count=1, updated_at=now)
             for i in pending
         ]
         Task.objects.bulk_update(
-            done, ["status", "annotation_count", "accepted_result", "updated_at"],
+            done, ["status", "annotation_count", "accepted_result", "accepted_at", "updated_at"],
             batch_size=1000,
         )
         ReviewItem.objects.bulk_create(

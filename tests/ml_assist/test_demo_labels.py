@@ -6,7 +6,7 @@ from django.core.management import call_command
 from annotator.models import Annotation, AnnotationStatus, ReviewItem
 from ml_assist.models import MlJob, MlJobKind, MlJobStatus, ModelVersion
 from platform_core.demo.projects import DEMO_PROJECTS
-from platform_core.models import Organization, Prediction, Project, TaskStatus
+from platform_core.models import Organization, Prediction, Project, Task, TaskStatus
 
 SMALL = 40  # seed_demo --size small
 
@@ -62,6 +62,10 @@ def test_the_labels_match_the_generated_answers(seeded, django_capture_on_commit
     truth = {item.data["text"]: item.result for item in make_text_classification(SMALL, [0, 0])}
     for annotation in Annotation.objects.filter(task__project=project).select_related("task"):
         assert annotation.result == truth[annotation.task.data["text"]]
+    # Accepted with a time, so the dashboard's throughput, machine share and ETA count them.
+    accepted = Task.objects.filter(project=project, status="accepted")
+    assert accepted.count() == round(0.4 * SMALL)
+    assert not accepted.filter(accepted_at__isnull=True).exists()
     assert demo_labels_record(project=project) == 0  # a second run adds nothing
 
 
