@@ -28,7 +28,7 @@ from annotator.metrics_selectors import (
 )
 from annotator.models import ReviewItem, ReviewKind
 from annotator.quality import agreement, review_acceptance
-from platform_core.apis.metrics import MetricsPeriod, metrics_period, sample_size
+from platform_core.metrics import MetricsPeriod, metrics_period, sample_size
 from platform_core.models import Project, TaskStatus
 
 DONE_STATUSES = (TaskStatus.ACCEPTED, TaskStatus.AUTO_ACCEPTED)

@@ -14,7 +14,7 @@ counts by status also count the tasks that can hold overlapping annotations, whi
 quality skip its agreement scan on projects without any. Reads group by ids, not names:
 narrower rows sort in memory. About ten queries in all, however large the project.
 
-Buckets are UTC, from the period (platform_core.apis.metrics.metrics_period).
+Buckets are UTC, from the period (platform_core.metrics.metrics_period).
 """
 from collections import defaultdict
 from datetime import UTC
@@ -24,7 +24,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Trunc
 
 from annotator.models import Annotation, AnnotationStatus, Review, ReviewKind, ReviewVerdict
-from platform_core.apis.metrics import MetricsPeriod, metrics_memo
+from platform_core.metrics import MetricsPeriod, metrics_memo
 from platform_core.models import Project, Task, TaskStatus
 
 # 2,000 tasks of a few annotations each: well under a second to read and score.

@@ -18,7 +18,7 @@ from annotator.metrics_selectors import (
     usernames,
 )
 from annotator.quality import agreement, review_acceptance, wilson_interval
-from platform_core.apis.metrics import metrics_period
+from platform_core.metrics import metrics_period
 from platform_core.models import Project
 
 

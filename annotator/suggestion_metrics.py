@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef
 from annotator.metrics_selectors import spot_checks, window_annotation_rows
 from annotator.models import Annotation
 from annotator.quality import WILSON_Z_95, edit_figure
-from platform_core.apis.metrics import MINIMUM_SAMPLE, MetricsPeriod, metrics_period, sample_size
+from platform_core.metrics import MINIMUM_SAMPLE, MetricsPeriod, metrics_period, sample_size
 from platform_core.holdout import suggestion_holdout
 from platform_core.models import Prediction, Project
 

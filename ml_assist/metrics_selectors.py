@@ -26,12 +26,7 @@ from django.db.models.functions import Trunc
 from annotator.metrics_selectors import accepted_tasks, spot_checks
 from annotator.models import Annotation, AnnotationStatus, Review, ReviewVerdict
 from annotator.quality_selectors import spot_check_precision
-from platform_core.apis.metrics import (
-    MINIMUM_SAMPLE,
-    MetricsPeriod,
-    metrics_period,
-    sample_size,
-)
+from platform_core.metrics import MINIMUM_SAMPLE, MetricsPeriod, metrics_period, sample_size
 from platform_core.models import Project, Task, TaskStatus
 
 

@@ -6,15 +6,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from platform_core.apis.common import ApiView, StrictInputSerializer, reject_unknown_query_params
-from platform_core.apis.metrics import (
-    MINIMUM_SAMPLE,
-    PERIOD_PARAMETERS,
-    MetricsPeriod,
-    MetricsPeriodSerializer,
-    MetricsReviewPendingSerializer,
-    metrics_period_from_request,
-    metrics_request,
-)
+from platform_core.apis.metrics import PERIOD_PARAMETERS, metrics_period_from_request
+from platform_core.apis.metrics_schema import MetricsPeriodSerializer, MetricsReviewPendingSerializer
+from platform_core.metrics import MINIMUM_SAMPLE, MetricsPeriod, metrics_request
 from platform_core.apis.permissions import (
     IsOrganizationAdminOrReadOnly,
     IsProjectManager,

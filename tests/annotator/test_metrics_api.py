@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from annotator.models import Annotation, Review, ReviewItem
 from ml_assist.routing_models import RoutingDecision
-from platform_core.apis.metrics import ProjectMetricsOutputSerializer
+from platform_core.apis.metrics_schema import ProjectMetricsOutputSerializer
 from platform_core.apis.organizations import OrganizationMetricsOutputSerializer
 from platform_core.holdout import suggestion_holdout
 from platform_core.models import Prediction, Role, Task, TaskStatus
