@@ -63,7 +63,7 @@ value is then indicative only and a page should say so rather than show it as a 
 
 GET /api/v1/organizations/{id}/metrics/ (platform_core.apis.organizations) sums the
 projects' throughput, queue and cost over the same period. Every field is described by the
-serializers below, which are the schema the API docs show.
+serializers of platform_core.apis.metrics_schema, which are the schema the API docs show.
 """
 from datetime import datetime
 
