@@ -1,0 +1,527 @@
+"""Times what a project manager waits for on a large project: the metrics API, the dashboard
+page and the exports, on PostgreSQL.
+
+    createdb -h 127.0.0.1 -U postgres annotate_metrics_bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/annotate_metrics_bench \
+        .venv/bin/python bench/metrics_bench.py --tasks 1000000 --annotations 200000
+
+The project (text classification, overlap 1, an hourly rate, a 10% suggestion holdout,
+auto-accept at 0.9) gets --tasks tasks from the import writer (COPY), then a month of work from
+set-based statements over a plan table (one row per task worked on): --annotations annotations
+by 20 annotators (a few do most) over the last 30 days, 2% untimed; a suggestion on 90% of them
+(held-out tasks have one the annotator did not see: the uplift's control group), 30% changed;
+stage-1 reviews of 90% by 3 reviewers (80% accept, 15% correct, 5% reject), the rest pending;
+a tenth as many tasks auto-accepted, 10% sampled for a spot-check and 80% of those checked.
+Tasks end as the services leave them (status, accepted_result, accepted_at). The project is
+deleted at the end unless --keep; --reuse keeps it and skips the build next time.
+
+Timed in process through Django's test client as a manager, interleaved: the metrics call
+(?window=30d&bucket=day), the dashboard page (its HTML: the page fetches the metrics itself)
+and, as the reference, GET /api/v1/projects/{id}/ (DEBUG on, as in the other in-process
+benches); then one more metrics call's SQL, slowest first (--explain: the slowest three's plans).
+
+Each export format of the type streams from `manage.py export_project` in a child process to a
+pipe, --export-runs times (the run of median rate is reported): first byte from the child's
+start (Python's and Django's start-up included: the same command for no project is timed as its
+reference, and the API's first byte in process beside it), rows/s from first to last byte, and
+the child's peak RSS (wait4). The floor: `COPY (SELECT id, data …) TO STDOUT` of the same rows.
+
+Last line: `metrics: p50 X ms; dashboard p50 Y ms; export jsonl R rows/s, first byte F ms,
+peak RSS M MB`.
+"""
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+os.environ.setdefault("DEBUG", "true")
+
+import django  # noqa: E402
+
+from queue_bench import delete_project, settle_database  # noqa: E402 - bench/ is on the path
+from queue_bench_server import percentile  # noqa: E402
+
+LABELS = ["positive", "negative", "neutral"]
+ANNOTATORS, REVIEWERS = 20, 3
+HOURLY_RATE, HOLDOUT_RATE, THRESHOLD = "18.50", 0.1, 0.9
+MODEL_VERSION = "builtin-v1"
+WARMUP_ROUNDS = 2
+READ_SIZE = 1 << 20  # bytes per read of the child's pipe
+PHRASES = ("The delivery was faster than promised.|The product stopped working after two days."
+           "|Customer service never answered my emails.|The refund took almost three weeks.|The "
+           "price is fair for what you get.|The box arrived dented, though.|I would order again."
+           "|Five stars from me.|Not sure yet.|My sister bought one too.|The size chart is off "
+           "by one size.").split("|")
+
+
+def since(started: float) -> str:
+    return f"{time.perf_counter() - started:.1f} s"
+
+
+def review_text(index: int) -> str:
+    """Three to eight sentences (~170 characters), varied by index and unique (the checksum)."""
+    sentences = (PHRASES[(index // 11**k + k) % 11] for k in range(3 + index % 6))
+    return f"#{index}. " + " ".join(sentences)
+
+
+# -- the build ---------------------------------------------------------------------------------
+# One row per task that was worked on, with every random draw the later statements need, so
+# that they agree (the task's accepted result is its review's result). Annotated tasks are every
+# `step`-th task; every tenth of them has an auto-accepted neighbour. Seeded: reruns agree.
+PLAN_SQL = """
+CREATE TEMP TABLE bench_plan AS
+SELECT id AS task_id, n %% %(step)s = 1 AS auto,
+       1 + floor(%(annotators)s * power(random(), 1.5))::int AS author,
+       1 + floor(%(reviewer_count)s * random())::int AS reviewer,
+       %(now)s - interval '30 days' * random() AS created,
+       interval '12 hours' * random() AS delay,
+       1 + floor(3 * random())::int AS pred_label, floor(2 * random())::int AS shift,
+       random() AS r_pred, random() AS r_changed, random() AS r_lead, random() AS r_review,
+       random() AS r_verdict, random() AS r_sample, random() AS r_confidence
+FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n
+      FROM {task} WHERE project_id = %(project)s) numbered
+WHERE n / %(step)s < %(annotations)s
+  AND (n %% %(step)s = 0 OR (n %% %(step)s = 1 AND n / %(step)s %% 10 = 0))"""
+
+# What the draws mean. Labels are 1-based indexes into %(labels)s.
+VIEW_SQL = """
+CREATE TEMP VIEW bench_work AS
+SELECT *, jsonb_build_object(
+           'labels', jsonb_build_array((%(labels)s::text[])[reviewed_label])) AS reviewed_json,
+       CASE WHEN verdict IN ('accept', 'correct') THEN jsonb_build_object('labels',
+           jsonb_build_array((%(labels)s::text[])[CASE verdict WHEN 'accept' THEN reviewed_label
+                                                  ELSE 1 + reviewed_label %% 3 END]))
+       END AS final_json,
+       CASE verdict WHEN 'accept' THEN '{"metric": "labels_changed", "value": 0.0}'::jsonb
+                    WHEN 'correct' THEN '{"metric": "labels_changed", "value": 2.0}'::jsonb
+       END AS edit,
+       least(created + delay, %(now)s) AS reviewed_at
+FROM (SELECT *, CASE WHEN auto THEN pred_label ELSE label END AS reviewed_label,
+             CASE WHEN auto AND NOT sampled THEN NULL
+                  WHEN auto AND r_review >= 0.8 THEN NULL          -- sampled, not checked yet
+                  WHEN auto AND r_verdict < 0.95 THEN 'accept'
+                  WHEN auto AND r_verdict < 0.98 THEN 'correct'
+                  WHEN auto THEN 'reject'
+                  WHEN r_review >= 0.9 THEN NULL                   -- waiting for a reviewer
+                  WHEN r_verdict < 0.80 THEN 'accept'
+                  WHEN r_verdict < 0.95 THEN 'correct'
+                  ELSE 'reject' END AS verdict
+      FROM (SELECT *, NOT auto AND NOT held_out AND r_pred < 0.9 AS shown,
+                   auto OR r_pred < 0.9 AS has_prediction,
+                   auto AND r_sample < %(sample_rate)s AS sampled,
+                   CASE WHEN r_changed < 0.3 THEN 1 + (pred_label + shift) %% 3
+                        ELSE pred_label END AS label,
+                   0.9 * (1 - r_confidence) + CASE WHEN auto THEN r_confidence
+                                                   ELSE 0.5 * r_confidence END AS confidence
+            FROM bench_plan) drawn) decided"""
+
+REJECT_COMMENT = "Wrong label: the text is about the delivery, not the product."
+STEPS = (
+    ("predictions", """
+        INSERT INTO {prediction} (task_id, model_version, result, confidence, created_at)
+        SELECT task_id, %(version)s,
+               jsonb_build_object('labels', jsonb_build_array((%(labels)s::text[])[pred_label])),
+               confidence, created - interval '1 hour'
+        FROM bench_work WHERE has_prediction ORDER BY task_id"""),
+    ("annotations", """
+        INSERT INTO {annotation} (task_id, annotator_id, result, prediction_id,
+            changed_from_suggestion, lead_time_s, status, created_at, updated_at)
+        SELECT w.task_id, (%(authors)s::int[])[w.author],
+               jsonb_build_object('labels', jsonb_build_array((%(labels)s::text[])[w.label])),
+               CASE WHEN w.shown THEN p.id END,
+               CASE WHEN w.shown THEN w.r_changed < 0.3 END,
+               CASE WHEN w.r_lead < 0.02 THEN NULL
+                    WHEN w.shown THEN 3 + 25 * w.r_lead ^ 2 ELSE 5 + 35 * w.r_lead ^ 2 END,
+               CASE w.verdict WHEN 'reject' THEN 'rejected' WHEN 'accept' THEN 'accepted'
+                              WHEN 'correct' THEN 'accepted' ELSE 'submitted' END,
+               w.created, CASE WHEN w.verdict IS NULL THEN w.created ELSE w.reviewed_at END
+        FROM bench_work w
+        LEFT JOIN {prediction} p ON p.task_id = w.task_id AND p.model_version = %(version)s
+        WHERE NOT w.auto ORDER BY w.created"""),
+    ("reviews", """
+        INSERT INTO {review} (task_id, annotation_id, prediction_id, kind, stage, reviewer_id,
+            verdict, reviewed_result, result, edit, comment, confidence, created_at)
+        SELECT w.task_id, a.id, coalesce(a.prediction_id, p.id),
+               CASE WHEN w.auto THEN 'spot_check' ELSE 'annotation' END, 1,
+               (%(reviewers)s::int[])[w.reviewer], w.verdict, w.reviewed_json, w.final_json,
+               w.edit, CASE w.verdict WHEN 'reject' THEN %(comment)s ELSE '' END,
+               CASE WHEN w.auto THEN w.confidence END, w.reviewed_at
+        FROM bench_work w
+        LEFT JOIN {annotation} a ON a.task_id = w.task_id AND NOT w.auto
+        LEFT JOIN {prediction} p ON p.task_id = w.task_id AND w.auto
+        WHERE w.verdict IS NOT NULL ORDER BY w.reviewed_at"""),
+    ("routing decisions", """
+        INSERT INTO {routing} (task_id, prediction_id, confidence, threshold,
+            sampled_for_review, verdict, reviewed_by_id, reviewed_at, created_at)
+        SELECT w.task_id, p.id, w.confidence, %(threshold)s, w.sampled,
+               CASE w.verdict WHEN 'accept' THEN 'correct' WHEN 'correct' THEN 'incorrect'
+                              WHEN 'reject' THEN 'incorrect' END,
+               CASE WHEN w.verdict IS NOT NULL THEN (%(reviewers)s::int[])[w.reviewer] END,
+               CASE WHEN w.verdict IS NOT NULL THEN w.reviewed_at END, w.created
+        FROM bench_work w JOIN {prediction} p ON p.task_id = w.task_id
+        WHERE w.auto ORDER BY w.task_id"""),
+    ("review items", """
+        INSERT INTO {item} (project_id, task_id, annotation_id, prediction_id, kind, stage,
+            confidence, author_id, created_at)
+        SELECT %(project)s, w.task_id, a.id, CASE WHEN w.auto THEN p.id END,
+               CASE WHEN w.auto THEN 'spot_check' ELSE 'annotation' END, 1,
+               CASE WHEN w.auto THEN w.confidence END, a.annotator_id, w.created
+        FROM bench_work w
+        LEFT JOIN {annotation} a ON a.task_id = w.task_id AND NOT w.auto
+        LEFT JOIN {prediction} p ON p.task_id = w.task_id AND w.auto
+        WHERE w.verdict IS NULL AND (NOT w.auto OR w.sampled) ORDER BY w.created"""),
+    ("tasks", """
+        UPDATE {task} t SET
+            status = CASE WHEN w.verdict = 'reject' THEN 'rejected'
+                          WHEN w.verdict IS NOT NULL THEN 'accepted'
+                          WHEN w.auto THEN 'auto_accepted' ELSE 'submitted' END,
+            annotation_count = CASE WHEN w.auto OR w.verdict = 'reject' THEN 0 ELSE 1 END,
+            accepted_result = w.final_json,
+            accepted_at = CASE WHEN w.verdict = 'reject' THEN NULL
+                               WHEN w.auto THEN w.created   -- a confirmation keeps its time
+                               WHEN w.verdict IS NOT NULL THEN w.reviewed_at END,
+            updated_at = %(now)s
+        FROM bench_work w WHERE t.id = w.task_id"""),
+)
+
+
+def build_project(*, name: str, tasks: int, annotations: int):
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from annotator.models import Annotation, Review, ReviewItem
+    from ml_assist.routing_models import RoutingDecision
+    from platform_core.holdout import suggestion_holdout
+    from platform_core.imports.records import data_record
+    from platform_core.imports.writer import TaskWriter
+    from platform_core.models import Dataset, Membership, Organization, Prediction, Project
+    from platform_core.models import Role, Task
+
+    started = time.perf_counter()
+    org, _ = Organization.objects.get_or_create(name="Metrics benchmarks")
+    project = Project.objects.create(
+        organization=org, name=f"{name} (building {time.strftime('%Y%m%d-%H%M%S')})",
+        task_type="text_classification",
+        label_config={"labels": [{"value": value} for value in LABELS]},
+        overlap=1, hourly_rate=HOURLY_RATE, suggestion_holdout_rate=HOLDOUT_RATE,
+        auto_accept_threshold=THRESHOLD,
+    )
+    users = {role: [] for role in (Role.ANNOTATOR, Role.REVIEWER, Role.MANAGER)}
+    for role, count in zip(users, (ANNOTATORS, REVIEWERS, 1)):
+        for index in range(count):
+            user = get_user_model().objects.create(username=f"mbench-{project.pk}-{role}-{index}")
+            Membership.objects.create(user=user, organization=org, role=role)
+            users[role].append(user.pk)
+    try:
+        dataset = Dataset.objects.create(project=project, name="bench", source="bench")
+        writer = TaskWriter(project=project, dataset=dataset)
+        for index in range(tasks):
+            writer.add(data_record(index, {"text": review_text(index)}))
+        writer.flush()
+        print(f"  tasks: {writer.imported} by the import writer in {since(started)}", flush=True)
+        tables = {key: model._meta.db_table for key, model in (
+            ("task", Task), ("annotation", Annotation), ("review", Review), ("item", ReviewItem),
+            ("prediction", Prediction), ("routing", RoutingDecision))}
+        params = {
+            "project": project.pk, "step": tasks // annotations, "annotations": annotations,
+            "annotators": ANNOTATORS, "reviewer_count": REVIEWERS, "now": timezone.now(),
+            "labels": LABELS, "authors": users[Role.ANNOTATOR], "version": MODEL_VERSION,
+            "reviewers": users[Role.REVIEWER], "comment": REJECT_COMMENT,
+            "threshold": THRESHOLD, "sample_rate": project.review_sample_rate,
+        }
+        with transaction.atomic(), connection.cursor() as cursor:
+            step_started = time.perf_counter()
+            cursor.execute("SELECT setseed(0.42)")
+            cursor.execute(PLAN_SQL.format(**tables), params)
+            # The holdout is a keyed hash in Python (platform_core.holdout): 0.2 s for 2*10^5 ids.
+            cursor.execute("SELECT task_id FROM bench_plan")
+            held = [row[0] for row in cursor.fetchall() if suggestion_holdout(row[0], HOLDOUT_RATE)]
+            cursor.execute("ALTER TABLE bench_plan ADD COLUMN held_out boolean DEFAULT false")
+            cursor.execute("UPDATE bench_plan SET held_out = true WHERE task_id = ANY(%s)", [held])
+            # Routing never auto-accepts a held-out task: its human time is the control group.
+            cursor.execute("DELETE FROM bench_plan WHERE auto AND held_out")
+            cursor.execute("ANALYZE bench_plan")
+            cursor.execute(VIEW_SQL, params)
+            print(f"  plan: {len(held)} held-out tasks in {since(step_started)}", flush=True)
+            for label, sql in STEPS:
+                step_started = time.perf_counter()
+                cursor.execute(sql.format(**tables), params)
+                print(f"  {label}: {cursor.rowcount} rows in {since(step_started)}", flush=True)
+            cursor.execute("DROP VIEW bench_work")
+            cursor.execute("DROP TABLE bench_plan")
+            cursor.execute(f"ANALYZE {tables['routing']}")  # not in queue_bench's list
+        step_started = time.perf_counter()
+        settle_database()
+        print(f"  VACUUM ANALYZE, CHECKPOINT: {since(step_started)}")
+    except BaseException:
+        remove_project(project)
+        raise
+    project.name = name  # found by --reuse from now on
+    project.save(update_fields=["name"])
+    print(f"built in {since(started)}", flush=True)
+    return project
+
+
+def remove_project(project) -> None:
+    """queue_bench's raw deletes, after the routing decisions (they hold the predictions)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from ml_assist.routing_models import RoutingDecision
+    from platform_core.models import Task
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {RoutingDecision._meta.db_table} WHERE task_id IN "
+            f"(SELECT id FROM {Task._meta.db_table} WHERE project_id = %s)", [project.pk],
+        )
+    users = get_user_model().objects.filter(username__startswith=f"mbench-{project.pk}-")
+    delete_project(project, tokens=[], user_ids=list(users.values_list("pk", flat=True)))
+    print(f"deleted the bench project in {since(started)}", flush=True)
+
+
+# -- the pages ---------------------------------------------------------------------------------
+
+
+def signed_in(user):
+    """Django's test client with `user`'s session (the host is one ALLOWED_HOSTS has)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    return client
+
+
+def time_pages(project, manager, repeat: int) -> dict[str, list[float]]:
+    """Milliseconds per call of each page, as the manager, after WARMUP_ROUNDS unmeasured."""
+    client = signed_in(manager)
+    urls = {
+        "reference": f"/api/v1/projects/{project.pk}/",
+        "metrics": f"/api/v1/projects/{project.pk}/metrics/?window=30d&bucket=day",
+        "dashboard": f"/projects/{project.pk}/dashboard/",
+    }
+    times = {name: [] for name in urls}
+    for round_ in range(WARMUP_ROUNDS + repeat):
+        for name, url in urls.items():
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                sys.exit(f"{url} answered {response.status_code}: {response.content[:300]!r}")
+            if round_ >= WARMUP_ROUNDS:
+                times[name].append(elapsed)
+    return times
+
+
+def metrics_queries(project, manager, explain: bool) -> None:
+    """One more metrics call with its SQL captured: the statements slowest first (and with
+    `explain`, the plans of the slowest three), and the figures it found."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(manager)  # before the capture: signing in runs its own statements
+    url = f"/api/v1/projects/{project.pk}/metrics/?window=30d&bucket=day"
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    queries = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
+    total = sum(float(q["time"]) for q in queries) * 1000
+    print(f"metrics SQL: {len(queries)} statements, {total:.0f} ms in the database; slowest:")
+    for query in queries[:6]:  # sql is None where Django could not render the parameters
+        text = " ".join((query["sql"] or "(not rendered)").split())
+        print(f"  {float(query['time']) * 1000:7.1f} ms  {text[:150]}")
+    if explain:
+        with connection.cursor() as cursor:
+            for query in [query for query in queries if query["sql"]][:3]:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+                plan = "\n    ".join(row[0] for row in cursor.fetchall())
+                print(f"  plan of {' '.join(query['sql'].split())[:100]} …\n    {plan}")
+    # What the call found: a build that feeds a section nothing shows here.
+    figures = json.loads(response.content)
+    throughput, machine = figures["throughput"]["total"], figures["machine"]
+    uplift, cost = figures["suggestions"]["uplift"], figures["cost"]
+    print(f"figures: submitted {throughput['submitted']}, accepted {throughput['accepted']} in "
+          f"30 days; {len(figures['annotators'])} annotators; machine share "
+          f"{machine['share']['value'] or 0:.3f} (auto {machine['auto_accepted']}, unchanged "
+          f"{machine['accepted_unchanged']}); uplift {uplift['difference_s']} s (n "
+          f"{uplift['n_with']} / {uplift['n_without']}); cost per item {cost['per_item']['value']},"
+          f" ETA {cost['eta']['days']} days; queue {figures['queue']['by_status']}")
+
+
+# -- the exports -------------------------------------------------------------------------------
+
+
+def stream_export(project_id: int, export_format: str, check: bool = True) -> dict:
+    """`manage.py export_project` to a pipe, read to the end; the child's figures. The command
+    flushes after its last chunk, so the last byte is the end of the export and end of file
+    comes after the interpreter's shutdown."""
+    command = [sys.executable, str(ROOT / "manage.py"), "export_project", str(project_id),
+               "--format", export_format]
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors)
+        first = last = None
+        size = lines = 0
+        fd = child.stdout.fileno()
+        while chunk := os.read(fd, READ_SIZE):
+            last = time.perf_counter()
+            first = first or last
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+        ended = time.perf_counter()
+        child.stdout.close()
+        # wait4, not RUSAGE_CHILDREN: that is the largest child so far, not this one.
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        if check and child.returncode != 0:
+            sys.exit(f"export_project --format {export_format} exited with {child.returncode}:"
+                     f"\n{errors.read().decode(errors='replace')[-2000:]}")
+    first, last = first or ended, last or ended
+    return {"bytes": size, "lines": lines, "seconds": ended - started,
+            "first_ms": (first - started) * 1000, "stream_s": last - first,
+            "peak_mb": usage.ru_maxrss / 1024}
+
+
+def api_first_byte(project, manager, export_format: str, repeat: int = 3) -> float:
+    """Median milliseconds from GET /api/v1/projects/{id}/export/ to its first chunk, in
+    process (no interpreter start-up); the rest of the stream is not read."""
+    client, times = signed_in(manager), []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(f"/api/v1/projects/{project.pk}/export/?format={export_format}")
+        next(iter(response.streaming_content))
+        times.append((time.perf_counter() - started) * 1000)
+        response.close()
+    return sorted(times)[len(times) // 2]
+
+
+def copy_floor(project) -> tuple[float, int]:
+    """Seconds and bytes of `COPY (SELECT id, data …) TO STDOUT` of the exported tasks."""
+    from django.db import connection
+
+    from platform_core.exports.reader import FINAL_STATUSES
+    from platform_core.models import Task
+
+    statuses = ", ".join(f"'{status}'" for status in FINAL_STATUSES)
+    connection.ensure_connection()
+    size, started = 0, time.perf_counter()
+    with connection.connection.cursor() as cursor, cursor.copy(
+        f"COPY (SELECT id, data FROM {Task._meta.db_table} WHERE project_id = {project.pk} "
+        f"AND status IN ({statuses}) ORDER BY id) TO STDOUT"
+    ) as copy:
+        for data in copy:
+            size += len(data)
+    return time.perf_counter() - started, size
+
+
+def time_exports(project, manager, runs: int) -> dict[str, dict]:
+    """Each format `runs` times; the run of median rate stands for it (one run on a shared
+    machine can lose half its rate to a neighbour), with the largest peak RSS of all."""
+    from platform_core.exports import export_formats_for
+    from platform_core.exports.reader import FINAL_STATUSES
+
+    rows = project.tasks.filter(status__in=FINAL_STATUSES).count()
+    copy_s, copy_bytes = copy_floor(project)
+    copy_rate = rows / copy_s
+    print(f"COPY floor: {rows} rows, {copy_bytes / 1e6:.1f} MB in {copy_s * 1000:.0f} ms = "
+          f"{copy_rate:,.0f} rows/s")
+    # The same command for no project: Python's and Django's start-up and shutdown, no export.
+    startup = stream_export(0, "jsonl", check=False)
+    print(f"export_project start-up and exit (no such project): {startup['seconds'] * 1000:.0f}"
+          f" ms, peak RSS {startup['peak_mb']:.0f} MB")
+    results = {}
+    for export_format in export_formats_for(project.task_type):
+        tries = []
+        for _ in range(runs):
+            run = stream_export(project.pk, export_format)
+            if export_format == "jsonl" and run["lines"] != rows:
+                sys.exit(f"jsonl export has {run['lines']} lines for {rows} accepted tasks")
+            run["rate"] = rows / run["stream_s"] if run["stream_s"] else float("inf")
+            tries.append(run)
+        tries.sort(key=lambda run: run["rate"])
+        run = {**tries[len(tries) // 2], "peak_mb": max(run["peak_mb"] for run in tries)}
+        api_ms = api_first_byte(project, manager, export_format)
+        print(
+            f"export {export_format}: {rows} rows, {run['bytes'] / 1e6:.1f} MB in "
+            f"{run['seconds']:.2f} s to exit ({rows / run['seconds']:,.0f} rows/s); streamed at "
+            f"{run['rate']:,.0f} rows/s (runs {tries[0]['rate']:,.0f} to {tries[-1]['rate']:,.0f})"
+            f" = {run['rate'] / copy_rate:.2f} x COPY; first byte {run['first_ms']:.0f} ms from "
+            f"start (API in process: {api_ms:.0f} ms); peak RSS {run['peak_mb']:.0f} MB",
+            flush=True)
+        results[export_format] = run
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=1_000_000)
+    parser.add_argument("--annotations", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=20, help="timed calls per page (>= 2)")
+    parser.add_argument("--export-runs", type=int, default=3, help="the median one is reported")
+    parser.add_argument("--keep", action="store_true", help="keep the project afterwards")
+    parser.add_argument("--reuse", action="store_true", help="keep it, reuse it next time")
+    parser.add_argument("--explain", action="store_true", help="plans of the slowest metrics SQL")
+    args = parser.parse_args()
+    if args.tasks < 2 * args.annotations or args.annotations < 10:
+        parser.error("needs --tasks >= 2 x --annotations and --annotations >= 10")
+    if args.repeat < 2 or args.export_runs < 1:
+        parser.error("needs --repeat >= 2 and --export-runs >= 1")
+
+    django.setup()
+    logging.getLogger("axes").setLevel(logging.WARNING)  # a line per force_login otherwise
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+
+    from platform_core.models import Project, Role
+
+    if connection.vendor != "postgresql":
+        sys.exit("metrics_bench builds with PostgreSQL's SQL: set DATABASE_URL to a scratch one")
+    call_command("migrate", verbosity=0)
+    print(f"database: {connection.settings_dict['NAME']} on PostgreSQL "
+          f"{connection.pg_version // 10000}", flush=True)
+    name = f"metrics bench {args.tasks} tasks {args.annotations} annotations"
+    project = Project.objects.filter(name=name, deleting=False).first() if args.reuse else None
+    if project is not None:
+        print(f"reusing project {project.pk} ({name})", flush=True)
+    else:
+        print(f"building: {name}", flush=True)
+        if not args.reuse:
+            name += f" {time.strftime('%Y%m%d-%H%M%S')}"
+        project = build_project(name=name, tasks=args.tasks, annotations=args.annotations)
+    manager = get_user_model().objects.get(username=f"mbench-{project.pk}-{Role.MANAGER}-0")
+
+    try:
+        times = time_pages(project, manager, args.repeat)
+        reference = percentile(times["reference"], 0.5)
+        for page in ("reference", "metrics", "dashboard"):
+            p50, p99 = percentile(times[page], 0.5), percentile(times[page], 0.99)
+            print(f"{page}: {args.repeat} calls, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+                  f"max {max(times[page]):.1f} ms = {p50 / reference:.1f} x the reference")
+        metrics_queries(project, manager, args.explain)
+        exports = time_exports(project, manager, args.export_runs)
+    finally:
+        if not (args.keep or args.reuse):
+            remove_project(project)
+    jsonl = exports["jsonl"]
+    print(
+        f"metrics: p50 {percentile(times['metrics'], 0.5):.0f} ms; "
+        f"dashboard p50 {percentile(times['dashboard'], 0.5):.0f} ms; "
+        f"export jsonl {jsonl['rate']:.0f} rows/s, first byte {jsonl['first_ms']:.0f} ms, "
+        f"peak RSS {jsonl['peak_mb']:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
