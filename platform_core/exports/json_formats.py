@@ -1,7 +1,8 @@
 """JSON Lines (one task per line) and Label Studio JSON (an array its importer reads).
 
 Both write a batch of tasks as one chunk. JSON Lines does not parse the stored JSON at all: the
-database's text goes into each line through orjson.Fragment, which is what lets it run at
+database's text goes into each line as it is (through orjson.Fragment when a line carries
+media, annotations or suggestions, by formatting otherwise), which is what lets it run at
 100,000 rows a second.
 """
 import logging
@@ -42,6 +43,9 @@ def suggestions_of(row: ExportRow) -> list[dict]:
 
 def write_jsonl(source: TaskSource) -> Iterator[bytes]:
     has_media = source.project.media_kind is not None
+    if not (has_media or source.annotations or source.suggestions):
+        yield from _plain_jsonl(source)
+        return
     dumps, Fragment = orjson.dumps, orjson.Fragment
     for rows in source.batches():
         lines = []
@@ -63,6 +67,26 @@ def write_jsonl(source: TaskSource) -> Iterator[bytes]:
             lines.append(dumps(item))
         lines.append(b"")
         yield b"\n".join(lines)
+
+
+def _plain_jsonl(source: TaskSource) -> Iterator[bytes]:
+    """The lines of text tasks without annotations or suggestions, the usual export, as orjson
+    writes them (`{"id":1,"dataset":null,...}`) but formatted: an f-string per line and one
+    encode per batch cost a fifth of building a dict and calling orjson.dumps on it. The JSON
+    text columns are the database's own JSON; id and dataset are integers; the status is
+    one of a few words, encoded by orjson once."""
+    statuses: dict[str, str] = {}
+    for rows in source.batches():
+        lines = []
+        for row in rows:
+            status = statuses.get(row.status)
+            if status is None:
+                status = statuses[row.status] = orjson.dumps(row.status).decode()
+            dataset = "null" if row.dataset_id is None else int(row.dataset_id)
+            result = "null" if row.result is None else row.result
+            lines.append(f'{{"id":{int(row.id)},"dataset":{dataset},"status":{status},'
+                         f'"data":{row.data},"meta":{row.meta},"result":{result}}}\n')
+        yield "".join(lines).encode()
 
 
 def write_label_studio(source: TaskSource) -> Iterator[bytes]:

@@ -5,10 +5,13 @@ import io
 import json
 import re
 
+import orjson
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
@@ -194,6 +197,28 @@ def test_jsonl_of_all_tasks_with_annotations_and_suggestions(client, labeled):
         {"model_version": "v1", "result": NEGATIVE, "confidence": 0.7},
     ]
     assert lines[labeled["new"].pk]["suggestions"] == []
+
+
+def test_jsonl_lines_are_the_bytes_orjson_writes_with_the_stored_json_spliced_in(
+    client, project
+):
+    dataset = DatasetFactory(project=project)
+    tricky = {"text": 'Caf\u00e9 "quoted" \\ back\nslash \U0001f600 </script>', "n": [1.5, None]}
+    tasks = [
+        TaskFactory(project=project, data=tricky, meta={"k": "\u2028"}, dataset=dataset,
+                    status=TaskStatus.ACCEPTED, accepted_result=POSITIVE),
+        TaskFactory(project=project, status=TaskStatus.AUTO_ACCEPTED, accepted_result=NEGATIVE),
+    ]
+    rows = Task.objects.filter(project=project).annotate(
+        d=Cast("data", TextField()), m=Cast("meta", TextField()),
+        r=Cast("accepted_result", TextField()),
+    ).order_by("id").values_list("id", "dataset_id", "status", "d", "m", "r")
+    expected = b"".join(orjson.dumps({
+        "id": pk, "dataset": dataset_id, "status": status, "data": orjson.Fragment(data),
+        "meta": orjson.Fragment(meta), "result": orjson.Fragment(result),
+    }) + b"\n" for pk, dataset_id, status, data, meta, result in rows)
+    assert len(rows) == len(tasks)
+    assert _body(_export(client, project)) == expected
 
 
 def test_one_dataset_only(client, project):
