@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -127,12 +128,26 @@ _current: ContextVar[MetricsRequest | None] = ContextVar("metrics_request", defa
 
 @contextmanager
 def metrics_request(period: MetricsPeriod):
-    """Compute sections for `period` inside this block (see the module docstring)."""
+    """Compute sections for `period` inside this block (see the module docstring), in one
+    transaction with the database settings of metrics_database_settings."""
     token = _current.set(MetricsRequest(period=period))
     try:
-        yield
+        with transaction.atomic():
+            metrics_database_settings()
+            yield
     finally:
         _current.reset(token)
+
+
+def metrics_database_settings() -> None:
+    """On PostgreSQL, for the rest of the current transaction: no JIT. The metrics are a dozen
+    aggregates of a few hundred thousand rows each; JIT compiled each (~70 ms apiece at a
+    million tasks) for a run of a few hundred ms, and the answer came ~20 % later than without
+    it. Other databases have nothing to set."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
 
 
 def metrics_period(*, project) -> MetricsPeriod:
