@@ -1,8 +1,9 @@
 """Confidence routing: confident suggestions skip human labeling, a sample of them is reviewed.
 
 - `route_confident`: open, untouched tasks whose suggestion confidence is at or above the
-  project's `auto_accept_threshold` become `auto_accepted`; a random `review_sample_rate`
-  share of them is flagged for a spot-check (RoutingDecision.sampled_for_review).
+  project's `auto_accept_threshold` become `auto_accepted`, with the prediction's result as
+  their `accepted_result`; a random `review_sample_rate` share of them is flagged for a
+  spot-check (RoutingDecision.sampled_for_review), whose verdict confirms or replaces it.
 - `precision_estimate`: precision of auto-accepted labels on the reviewed spot-check sample,
   with a 95% Wilson score interval. Only the random sample counts: labels reviewed for other
   reasons (a complaint) are not a fair sample.
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from annotator.models import Annotation, ReviewItem, ReviewKind
@@ -90,8 +91,18 @@ def route_confident(
             )
             if not ids:
                 continue
+            # The label accepted is the linked prediction's: the task's final label (what
+            # exports deliver) until a spot-check confirms or corrects it.
             Task.objects.filter(pk__in=ids).update(
-                status=TaskStatus.AUTO_ACCEPTED, accepted_at=now, updated_at=now
+                status=TaskStatus.AUTO_ACCEPTED,
+                accepted_result=Subquery(
+                    _predictions(model_version)
+                    .filter(task=OuterRef("pk"))
+                    .order_by("-id")
+                    .values("result")[:1]
+                ),
+                accepted_at=now,
+                updated_at=now,
             )
             predictions = _prediction_ids(ids, model_version)
             decisions = []
@@ -138,10 +149,16 @@ def _routable(project: Project) -> QuerySet:
     ).exclude(Exists(annotated)).exclude(Exists(routed))
 
 
+def _predictions(model_version: str | None) -> QuerySet:
+    """The predictions routing may accept a task on: of `model_version`, or any."""
+    if model_version is None:
+        return Prediction.objects.all()
+    return Prediction.objects.filter(model_version=model_version)
+
+
 def _prediction_ids(task_ids: list[int], model_version: str | None) -> dict[int, int]:
-    predictions = Prediction.objects.filter(task_id__in=task_ids)
-    if model_version is not None:
-        predictions = predictions.filter(model_version=model_version)
+    """The prediction each task is accepted on: its latest of `model_version` (or of any)."""
+    predictions = _predictions(model_version).filter(task_id__in=task_ids)
     latest: dict[int, int] = {}
     rows = predictions.order_by("task_id", "-id").values_list("task_id", "id")
     for task_id, prediction_id in rows:
@@ -269,8 +286,9 @@ def _return_to_queue(project: Project, threshold: float) -> list[int]:
     )
     now = timezone.now()
     for batch in in_batches(task_ids, id_batch_size()):
+        # Unreviewed, so the accepted label is the machine's routing stored: undone with it.
         Task.objects.filter(pk__in=batch, status=TaskStatus.AUTO_ACCEPTED).update(
-            status=TaskStatus.SUGGESTED, accepted_at=None, updated_at=now
+            status=TaskStatus.SUGGESTED, accepted_result=None, accepted_at=None, updated_at=now
         )
         RoutingDecision.objects.filter(task_id__in=batch).delete()
         ReviewItem.objects.filter(task_id__in=batch, kind=ReviewKind.SPOT_CHECK).delete()

@@ -1,8 +1,10 @@
 """Confidence routing: auto-accepting, the spot-check sample, precision, raising the threshold."""
+import importlib
 import random
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from ml_assist import routing
@@ -81,6 +83,51 @@ def test_tasks_at_or_above_the_threshold_are_auto_accepted_with_their_prediction
     assert decision.prediction_id == prediction.pk
     assert (decision.confidence, decision.threshold) == (0.97, 0.9)
     assert RoutingDecision.objects.get(task=exact).prediction is None
+
+
+def test_an_auto_accepted_task_keeps_the_label_it_was_accepted_on_as_its_final_label(db):
+    project = ProjectFactory(auto_accept_threshold=0.9, review_sample_rate=0.0)
+    linked, latest, bare = _tasks(project, 3)
+    PredictionFactory(task=linked, model_version="v2", result={"labels": ["positive"]})
+    PredictionFactory(task=linked, model_version="v3", result={"labels": ["negative"]})
+    PredictionFactory(task=latest, model_version="v1", result={"labels": ["neutral"]})
+    PredictionFactory(task=latest, model_version="v3", result={"labels": ["negative"]})
+    route_confident(project=project, task_confidences={linked.pk: 0.95}, model_version="v2")
+    route_confident(project=project, task_confidences={latest.pk: 0.95, bare.pk: 0.95})
+    accepted = dict(Task.objects.filter(project=project).values_list("id", "accepted_result"))
+    assert accepted == {linked.pk: {"labels": ["positive"]}, latest.pk: {"labels": ["negative"]},
+                        bare.pk: None}
+    decision = RoutingDecision.objects.get(task=linked)
+    assert decision.prediction.result == accepted[linked.pk]
+
+
+def test_tasks_auto_accepted_before_routing_stored_labels_get_theirs_from_the_migration(db):
+    backfill = importlib.import_module("ml_assist.migrations.0004_auto_accepted_result")
+    project = ProjectFactory()
+    routed, unlinked, bare, checked = _tasks(project, 4, status=TaskStatus.AUTO_ACCEPTED)
+    linked = PredictionFactory(task=routed, model_version="v1", result={"labels": ["positive"]})
+    PredictionFactory(task=routed, model_version="v2", result={"labels": ["negative"]})
+    RoutingDecision.objects.create(task=routed, prediction=linked, confidence=0.9, threshold=0.8)
+    PredictionFactory(task=unlinked, result={"labels": ["neutral"]})
+    Task.objects.filter(pk=checked.pk).update(accepted_result={"labels": ["fixed"]})
+    PredictionFactory(task=checked, result={"labels": ["positive"]})
+    backfill.backfill_auto_accepted_result(django_apps, None)
+    accepted = dict(Task.objects.filter(project=project).values_list("id", "accepted_result"))
+    assert accepted == {routed.pk: {"labels": ["positive"]}, unlinked.pk: {"labels": ["neutral"]},
+                        bare.pk: None, checked.pk: {"labels": ["fixed"]}}
+
+
+def test_a_task_returned_to_the_queue_loses_the_machine_label_it_was_accepted_with(db):
+    project = ProjectFactory(
+        auto_accept_threshold=0.8, target_precision=0.95, review_sample_rate=0.0
+    )
+    _reviewed(project, [(0.9, n % 3 != 0) for n in range(40)], threshold=0.8)
+    task = TaskFactory(project=project, status=TaskStatus.SUGGESTED)
+    PredictionFactory(task=task, result={"labels": ["positive"]})
+    route_confident(project=project, task_confidences={task.pk: 0.82})
+    assert threshold_adjust(project=project)["returned_task_ids"] == [task.pk]
+    task.refresh_from_db()
+    assert (task.status, task.accepted_result, task.accepted_at) == ("suggested", None, None)
 
 
 def test_nothing_is_routed_when_the_threshold_is_off(db):

@@ -15,6 +15,7 @@ from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
+from ml_assist.routing import route_confident
 from platform_core.exports import reader
 from platform_core.models import Prediction, Role, Task, TaskStatus, TaskType
 from tests.annotator.factories import AnnotationFactory
@@ -70,7 +71,8 @@ def labeled(project):
                               confidence=0.7)
     newer = PredictionFactory(task=tasks["machine"], model_version="v2", result=POSITIVE,
                               confidence=0.97)
-    # The machine label is the latest prediction.
+    # Auto-accepted before routing stored the label it accepted: the export falls back to the
+    # latest prediction.
     Prediction.objects.filter(pk=older.pk).update(created_at=newer.created_at.replace(year=2001))
     return tasks
 
@@ -177,6 +179,21 @@ def test_jsonl_holds_the_accepted_tasks_and_their_final_labels_by_default(client
         assert line["status"] == task.status and line["dataset"] is None
         assert set(line) == {"id", "dataset", "status", "data", "meta", "result"}
     assert [line["result"] for line in lines] == [POSITIVE, NEGATIVE, POSITIVE]
+
+
+def test_a_routed_task_is_exported_with_its_machine_label_without_a_prediction_query(
+    client, project
+):
+    project.auto_accept_threshold, project.review_sample_rate = 0.9, 0.0
+    project.save()
+    task = TaskFactory(project=project, status=TaskStatus.SUGGESTED)
+    PredictionFactory(task=task, model_version="v1", result=NEGATIVE, confidence=0.95)
+    route_confident(project=project, task_confidences={task.pk: 0.95})
+    with CaptureQueriesContext(connection) as export:
+        [line] = _jsonl(_export(client, project))
+    assert (line["id"], line["status"], line["result"]) == (task.pk, "auto_accepted", NEGATIVE)
+    prediction_table = Prediction._meta.db_table
+    assert not any(prediction_table in query["sql"] for query in export.captured_queries)
 
 
 def test_jsonl_of_all_tasks_with_annotations_and_suggestions(client, labeled):
