@@ -10,7 +10,7 @@ final label the machine produced:
   (changed_from_suggestion false) and that no reviewer corrected. With overlap, one such
   accepted annotation is enough.
 The accepted tasks per bucket and status with the unchanged ones among them, and the
-spot-checks, are the annotator app's reads (annotator.metrics_selectors.task_rows and
+spot-checks, are the annotator app's reads (annotator.metrics_selectors.accepted_tasks and
 spot_checks, shared with throughput, cost, queue and quality): the section adds no query of
 its own beyond the precision's.
 
