@@ -24,10 +24,8 @@ from django.db.models import (
     Case,
     Count,
     DateTimeField,
-    Exists,
     F,
     FloatField,
-    OuterRef,
     Q,
     Sum,
     When,
@@ -126,14 +124,16 @@ def accepted_tasks(*, project: Project, period: MetricsPeriod) -> list[dict]:
     run once per row)."""
 
     def read() -> list[dict]:
+        # NOT IN over the corrected ones, hashed once: as NOT EXISTS it became a merge anti
+        # join walking the reviews' annotation index (~330,000 buffers, ~180 ms).
         corrected = Review.objects.filter(
-            annotation=OuterRef("pk"), verdict=ReviewVerdict.CORRECT
-        )
+            verdict=ReviewVerdict.CORRECT, annotation__isnull=False
+        ).values("annotation_id")
         kept = (
             Annotation.objects.filter(
                 status=AnnotationStatus.ACCEPTED, changed_from_suggestion=False
             )
-            .exclude(Exists(corrected))
+            .exclude(pk__in=corrected)
             .values("task_id")
         )
         return list(
