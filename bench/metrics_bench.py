@@ -183,7 +183,10 @@ STEPS = (
                           WHEN w.verdict IS NOT NULL THEN 'accepted'
                           WHEN w.auto THEN 'auto_accepted' ELSE 'submitted' END,
             annotation_count = CASE WHEN w.auto OR w.verdict = 'reject' THEN 0 ELSE 1 END,
-            accepted_result = w.final_json,
+            -- Routing stores the machine's label on the tasks it auto-accepts.
+            accepted_result = CASE WHEN w.auto AND w.verdict IS NULL
+                THEN jsonb_build_object('labels', jsonb_build_array((%(labels)s::text[])[w.pred_label]))
+                ELSE w.final_json END,
             accepted_at = CASE WHEN w.verdict = 'reject' THEN NULL
                                WHEN w.auto THEN w.created   -- a confirmation keeps its time
                                WHEN w.verdict IS NOT NULL THEN w.reviewed_at END,
