@@ -32,7 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "config.staticfiles.PlatformStaticFilesConfig",  # django.contrib.staticfiles
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",

@@ -23,9 +23,7 @@ def test_platform_app_label_has_the_domain_models():
 
 
 def test_no_folder_anywhere_is_named_platform():
-    # Installed packages and build output: collectstatic copies Chart.js's own `platform/`
-    # folder of scripts into staticfiles/, which no import can reach.
-    skip = {".venv", "node_modules", ".git", "staticfiles"}
+    skip = {".venv", "node_modules", ".git"}
     offenders = [
         path
         for path in ROOT.rglob("platform")
@@ -33,3 +31,18 @@ def test_no_folder_anywhere_is_named_platform():
     ]
     assert offenders == []
     assert "platform" not in {p.name for p in map(Path, sys.path) if p.is_dir()}
+
+
+def test_collectstatic_would_copy_no_folder_named_platform():
+    """Chart.js's dist/ has one; collectstatic would put it in staticfiles/ (config.staticfiles)."""
+    from django.apps import apps
+    from django.contrib.staticfiles.finders import get_finders
+
+    ignore = apps.get_app_config("staticfiles").ignore_patterns
+    collected = [
+        str(Path(getattr(storage, "prefix", None) or "", path))
+        for finder in get_finders()
+        for path, storage in finder.list(ignore)
+    ]
+    assert any(path.startswith("vendor/chartjs/") for path in collected)
+    assert not [path for path in collected if "platform" in Path(path).parts]
