@@ -1,8 +1,14 @@
 from platform_core.models.exports import ExportJob, ExportPurpose, ProjectDelivery
 from platform_core.models.imports import ImportJob, ImportStatus
-from platform_core.models.organizations import Membership, Organization, Role
+from platform_core.models.organizations import (
+    Membership,
+    MembershipAction,
+    MembershipEvent,
+    Organization,
+    Role,
+)
 from platform_core.models.predictions import Prediction
-from platform_core.models.projects import Dataset, Project, ProjectKind, TaskType
+from platform_core.models.projects import Dataset, LabelRenameJob, Project, ProjectKind, TaskType
 from platform_core.models.tasks import Task, TaskStatus
 
 __all__ = [
@@ -11,7 +17,10 @@ __all__ = [
     "ExportPurpose",
     "ImportJob",
     "ImportStatus",
+    "LabelRenameJob",
     "Membership",
+    "MembershipAction",
+    "MembershipEvent",
     "Organization",
     "Prediction",
     "Project",

@@ -3,6 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from platform_core.label_config import validate_label_config
+from platform_core.models.jobs import Job
 from platform_core.models.organizations import Organization
 
 unit_interval = [MinValueValidator(0.0), MaxValueValidator(1.0)]
@@ -95,6 +96,9 @@ class Project(models.Model):
     # Set by project_delete: hidden from everyone at once while the worker purges its rows and
     # files (project_purge), which takes minutes for a million tasks.
     deleting = models.BooleanField(default=False, editable=False)
+    # Set by project_archive: hidden from annotators and reviewers (no more labeling), kept
+    # whole for managers and exports; project_unarchive clears it.
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -116,6 +120,33 @@ class Project(models.Model):
     @property
     def media_kind(self) -> str | None:
         return MEDIA_KIND_BY_TYPE.get(self.task_type)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class LabelRenameJob(Job):
+    """Rewrites the label values stored in a project's results (`renames`: {old: new}) after
+    its label config renamed them (platform_core.services.label_changes)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="label_renames")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    renames = models.JSONField(help_text="{old value: new value}")
+    # Stored results rewritten so far (rows of every kind: annotations, predictions, ...).
+    rewritten = models.PositiveIntegerField(default=0)
+
+    class Meta(Job.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"Label rename {self.pk} of project {self.project_id}"
+
+    @property
+    def progress(self) -> float:
+        return 1.0 if self.is_finished else 0.0
 
 
 class Dataset(models.Model):
