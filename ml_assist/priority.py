@@ -11,11 +11,13 @@ prediction pass, per the project's `queue_order`:
 
 Writes are set-based: one statement per batch of rows, never one save per task.
 """
+from __future__ import annotations
+
 import hashlib
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import numpy as np
 from django.db import connection, transaction
 from django.db.models import Case, FloatField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -23,6 +25,11 @@ from django.db.models.functions import Coalesce
 from platform_core.models import Prediction, Project, Task
 from platform_core.models.projects import QueueOrder
 from platform_core.models.tasks import OPEN_STATUSES
+
+# numpy is imported by the measures that use it: routing (imported by the web process) takes
+# only the batching helpers below, and the web process must not carry numpy.
+if TYPE_CHECKING:
+    import numpy as np
 
 # PostgreSQL: UPDATE … FROM (VALUES …) with 2 parameters a row; 5,000 rows ≈ 10,000 of the
 # 65,535 parameters a statement may carry and ~150 KB of SQL.
@@ -38,6 +45,8 @@ _RANDOM_SALT = b"queue-order"
 
 def margin_uncertainty(proba) -> np.ndarray:
     """1 - (p_top1 - p_top2) per row of an (n, k) probability array; 1 is a coin toss."""
+    import numpy as np
+
     proba = _as_2d(proba)
     if proba.shape[1] < 2:
         return 1.0 - proba[:, 0] if proba.shape[1] else np.zeros(len(proba))
@@ -47,6 +56,8 @@ def margin_uncertainty(proba) -> np.ndarray:
 
 def entropy_uncertainty(proba) -> np.ndarray:
     """Shannon entropy per row, divided by log(k) so that it lies in 0..1 whatever k is."""
+    import numpy as np
+
     proba = _as_2d(proba)
     k = proba.shape[1]
     if k < 2:
@@ -58,6 +69,8 @@ def entropy_uncertainty(proba) -> np.ndarray:
 
 def least_confidence_uncertainty(confidence) -> np.ndarray:
     """1 - confidence: what is left when an estimator gives only its calibrated confidence."""
+    import numpy as np
+
     return np.clip(1.0 - np.asarray(confidence, dtype=float), 0.0, 1.0)
 
 
@@ -85,6 +98,8 @@ def random_priority(task_id: int) -> float:
 
 
 def _as_2d(proba) -> np.ndarray:
+    import numpy as np
+
     array = np.asarray(proba, dtype=float)
     if array.ndim == 1:
         array = array.reshape(-1, 1)

@@ -9,7 +9,6 @@ from django.conf import settings
 
 from ml_assist.priority import priorities_reset
 from ml_assist.routing import threshold_adjust
-from ml_assist.services.demo import demo_bootstrap, demo_imports_state
 from ml_assist.services.prelabel import model_prelabel
 from ml_assist.services.retrain import retrain_if_due
 from ml_assist.services.training import model_train
@@ -84,6 +83,10 @@ def retrain_check_task(project_id: int) -> None:
 def bootstrap_demo_task(self, project_id: int, seed: int = 0) -> str:
     """Waits (by retrying, not by sleeping in a worker slot) for the demo project's imports,
     then records its demo labels and queues training -> pre-labeling."""
+    # Imported here: the demo generators import numpy, and the web process imports this module
+    # to send the other tasks.
+    from ml_assist.services.demo import demo_bootstrap, demo_imports_state
+
     project = Project.objects.filter(pk=project_id).first()
     if project is None:
         return f"project {project_id} is gone"

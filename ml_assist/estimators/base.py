@@ -9,9 +9,13 @@ from __future__ import annotations
 import io
 import pickle
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol, runtime_checkable
+from functools import cache
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
-import numpy as np
+# numpy is imported where it is used: the web process imports this module (through the job
+# services) and must not carry numpy; estimators run on the worker only.
+if TYPE_CHECKING:
+    import numpy as np
 
 ARTIFACT_FORMAT = 1
 
@@ -34,6 +38,7 @@ class Item:
 
     @classmethod
     def from_image_bytes(cls, content: bytes, data: dict | None = None) -> Item:
+        import numpy as np
         from PIL import Image
 
         with Image.open(io.BytesIO(content)) as picture:
@@ -155,6 +160,8 @@ class BasePredictor:
         metrics["n"] = float(len(results))
         metrics["coverage"] = len(said) / len(results) if results else 0.0
         if said:
+            import numpy as np
+
             confidence, ok = (np.array(column, dtype=float) for column in zip(*said))
             metrics["mean_confidence"] = float(confidence.mean())
             metrics["ece"] = expected_calibration_error(confidence, ok)
@@ -201,6 +208,8 @@ def loads(blob: bytes) -> BasePredictor:
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
     """Share-weighted mean |accuracy - confidence| over equal-width confidence bins."""
+    import numpy as np
+
     which = np.minimum((confidence * bins).astype(int), bins - 1)
     total = 0.0
     for b in np.unique(which):
@@ -222,14 +231,16 @@ def calibrated(estimator, y) -> object:
     """`estimator` wrapped so its probabilities are temperature-scaled on out-of-fold scores,
     when there are enough examples per class for three folds; otherwise it is returned as is
     (a logistic regression's own probabilities are a fair fallback)."""
+    import numpy as np
     from sklearn.calibration import CalibratedClassifierCV
 
     _, counts = np.unique(np.asarray(y), return_counts=True)
     if len(counts) < 2 or counts.min() < 3 or counts.sum() < 30:
         return estimator
-    return CalibratedClassifierCV(estimator, method=_CALIBRATION, cv=3, ensemble=False)
+    return CalibratedClassifierCV(estimator, method=_calibration_method(), cv=3, ensemble=False)
 
 
+@cache
 def _calibration_method() -> str:
     """Temperature scaling (one parameter, fits multi-class as a whole) arrived in
     scikit-learn 1.8; before that, Platt's sigmoid per class."""
@@ -238,8 +249,6 @@ def _calibration_method() -> str:
     major, minor = (int(part) for part in sklearn.__version__.split(".")[:2])
     return "temperature" if (major, minor) >= (1, 8) else "sigmoid"
 
-
-_CALIBRATION = _calibration_method()
 
 
 def fitted_base(estimator):
@@ -250,6 +259,8 @@ def fitted_base(estimator):
 
 def top_two_margin(proba: np.ndarray) -> np.ndarray:
     """1 - (p1 - p2) per row: 0 when sure, 1 when the top two are tied."""
+    import numpy as np
+
     if proba.shape[1] < 2:
         return np.zeros(len(proba))
     ordered = np.sort(proba, axis=1)

@@ -2,7 +2,6 @@
 import warnings
 from dataclasses import dataclass
 
-import soundfile
 from PIL import Image
 
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
@@ -55,6 +54,10 @@ def probe_image(path: str, suffix: str) -> MediaFacts:
 
 
 def probe_audio(path: str, suffix: str) -> MediaFacts:
+    # Imported here: soundfile imports numpy, which the web process (importing the import
+    # services to accept an upload) must not carry.
+    import soundfile
+
     expected = AUDIO_FORMATS[suffix]
     try:
         info = soundfile.info(path)
