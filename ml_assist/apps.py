@@ -11,9 +11,10 @@ class MlAssistConfig(AppConfig):
         from ml_assist.metrics_selectors import project_machine
         from ml_assist.models import MlJob
         from ml_assist.services.jobs import ml_job_send
-        from platform_core.extensions import register_metrics_section
+        from platform_core.extensions import register_metrics_section, register_tasks_imported
         from platform_core.jobs import register_job_kind
 
         signals.connect()
         register_job_kind(MlJob, ml_job_send)
         register_metrics_section("machine", project_machine)
+        register_tasks_imported("ml_assist.priority", signals.tasks_were_imported)

@@ -164,6 +164,35 @@ def priorities_reset(*, project: Project) -> int:
     return written
 
 
+def priorities_for_new_tasks(*, project: Project, tasks) -> int:
+    """Priorities for tasks just written (an import batch, a queryset) under the project's
+    queue order; rows written.
+
+    `sequential` keeps the 0 they were written with. `random` is the stable hash. Under
+    `uncertainty` a task imported with a suggestion gets 1 - its confidence; one no model has
+    judged yet gets the random hash: before a first model, a shuffled start keeps a file sorted
+    by class from teaching that model one class at a time, and once a model is active the
+    pre-label pass queued for the import replaces it with the model's uncertainty.
+    """
+    order = project.queue_order
+    if order == QueueOrder.SEQUENTIAL:
+        return 0
+    if order not in (QueueOrder.RANDOM, QueueOrder.UNCERTAINTY):
+        raise ValueError(f"unknown queue order {order!r}")
+    ids = list(tasks.filter(project=project).order_by("id").values_list("id", flat=True))
+    values = {task_id: random_priority(task_id) for task_id in ids}
+    if order == QueueOrder.UNCERTAINTY:
+        for batch in in_batches(ids, id_batch_size()):
+            rows = (
+                Prediction.objects.filter(task_id__in=batch, confidence__isnull=False)
+                .order_by("task_id", "created_at", "id")
+                .values_list("task_id", "confidence")
+            )
+            for task_id, confidence in rows:  # the latest of a task's suggestions wins
+                values[task_id] = 1.0 - float(confidence)
+    return priorities_write(project=project, priorities=values)
+
+
 @transaction.atomic
 def priorities_write(*, project: Project, priorities: dict[int, float]) -> int:
     """Set each task's priority to the given value, in a few set-based statements; rows written."""

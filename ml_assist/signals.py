@@ -1,7 +1,9 @@
 """Hooks on other apps' models and signals, connected in MlAssistConfig.ready().
 
 annotator calls nothing of ours and platform_core does not know we exist. A project whose
-queue order changed gets its priorities re-derived on the worker (ml.priorities_reset). A saved
+queue order changed gets its priorities re-derived on the worker (ml.priorities_reset); tasks an
+import writes get theirs batch by batch (and, under `uncertainty` with a model to ask, a
+pre-labeling pass that replaces them with the model's uncertainty). A saved
 annotation that counts as an accepted label schedules `ml.retrain_check` once its transaction
 commits, and the worker decides whether ML_RETRAIN_EVERY new labels call for a training job.
 The count runs on the worker so that a submit stays one short transaction.
@@ -25,6 +27,7 @@ from annotator.signals import machine_label_reviewed
 from ml_assist.routing import routing_review_record
 from ml_assist.routing_models import RoutingDecision, RoutingVerdict
 from platform_core.jobs import send_quietly
+from platform_core.models.projects import QueueOrder
 from platform_core.signals import queue_order_changed
 
 logger = logging.getLogger(__name__)
@@ -62,6 +65,28 @@ def queue_order_was_changed(sender, project, **kwargs) -> None:
     from ml_assist.tasks import priorities_reset_task
 
     send_quietly(priorities_reset_task, project.pk)
+
+
+def tasks_were_imported(*, project, tasks) -> None:
+    """Called by the import runner after each committed batch (platform_core.extensions)."""
+    from ml_assist.models import MlJob, MlJobKind, MlJobStatus
+    from ml_assist.priority import priorities_for_new_tasks
+    from ml_assist.selectors import active_version
+    from ml_assist.services.jobs import ml_job_create
+
+    priorities_for_new_tasks(project=project, tasks=tasks)
+    if project.queue_order != QueueOrder.UNCERTAINTY:
+        return
+    if active_version(project=project) is None and not project.model_server_url:
+        return  # nothing to ask yet: the first training's pass will judge them
+    # A queued pass scans every open task when it starts, so it covers this batch too; one
+    # already running may have scanned past it, so only a queued one is enough.
+    queued = MlJob.objects.filter(
+        project=project, kind=MlJobKind.PRELABEL, status=MlJobStatus.QUEUED
+    ).exclude(params__has_key="task_ids")
+    if not queued.exists():
+        ml_job_create(project=project, kind=MlJobKind.PRELABEL,
+                      params={"trigger": "tasks imported under uncertainty order"})
 
 
 def spot_check_reviewed(sender, review, correct: bool, **kwargs) -> None:

@@ -9,6 +9,9 @@ platform importing them (dependencies point one way, DESIGN.md).
 - work on tasks: `register_task_work_filter(exclude)`; `exclude(tasks=)` drops from a task
   queryset the tasks people have worked on in that app (annotated, skipped, reviewed), so
   that a failed import never deletes them.
+- imported tasks: `register_tasks_imported(name, hook)`; `hook(project=, tasks=)` is called
+  by the import runner after each committed batch with a queryset of the tasks it just wrote
+  (ml_assist gives them their queue priority under the project's order).
 - project metrics sections: `register_metrics_section(name, section)` adds `name` to
   GET /api/v1/projects/{id}/metrics/; `section(project=)` returns JSON-ready data.
 
@@ -23,6 +26,7 @@ _task_detail_sections: dict[str, Callable] = {}
 _metrics_sections: dict[str, Callable] = {}
 _worker_task_scope: list[Callable] = []
 _task_work_filters: dict[str, Callable] = {}
+_tasks_imported_hooks: dict[str, Callable] = {}
 
 
 def register_task_detail_section(name: str, section: Callable) -> None:
@@ -62,3 +66,12 @@ def tasks_without_work(tasks: QuerySet) -> QuerySet:
     for exclude in _task_work_filters.values():
         tasks = exclude(tasks=tasks)
     return tasks
+
+
+def register_tasks_imported(name: str, hook: Callable) -> None:
+    _tasks_imported_hooks[name] = hook
+
+
+def tasks_imported(*, project, tasks: QuerySet) -> None:
+    for hook in _tasks_imported_hooks.values():
+        hook(project=project, tasks=tasks)

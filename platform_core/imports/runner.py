@@ -12,9 +12,10 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db.models import Max
 from django.utils import timezone
 
-from platform_core.extensions import tasks_without_work
+from platform_core.extensions import tasks_imported, tasks_without_work
 from platform_core.imports.archives import ArchiveSource
 from platform_core.imports.readers import read_csv, read_json_array, read_json_lines, sniff_json_container
 from platform_core.imports.records import ImportFileError, RowError
@@ -77,6 +78,7 @@ class _Run:
         self.error_count = 0
         self.position = lambda: 0
         self.last_saved = time.monotonic()
+        self.announced_upto = 0
 
     def consume(self, path: str) -> None:
         for item in self._items(path):
@@ -85,8 +87,20 @@ class _Run:
                 if len(self.errors) < settings.IMPORT_MAX_REPORTED_ERRORS:
                     self.errors.append({"row": item.row, "error": item.error})
             elif self.writer.add(item):
+                self._announce_written()
                 self._save_progress()
         self.writer.flush()
+        self._announce_written()
+
+    def _announce_written(self) -> None:
+        """Apps built on the platform finish the tasks written since the last batch (their queue
+        priority). Only this job writes its dataset and ids grow, so the highest id seen is the
+        cursor; a rerun starts at 0 and also covers what its dead predecessor wrote."""
+        new = Task.objects.filter(dataset_id=self.job.dataset_id, pk__gt=self.announced_upto)
+        upto = new.aggregate(upto=Max("pk"))["upto"]
+        if upto is not None:
+            tasks_imported(project=self.job.project, tasks=new.filter(pk__lte=upto))
+            self.announced_upto = upto
 
     def _items(self, path: str) -> Iterator:
         suffix = PurePosixPath(self.job.source_name).suffix.lower()
