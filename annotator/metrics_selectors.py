@@ -63,7 +63,7 @@ def annotation_rows(*, project: Project, period: MetricsPeriod) -> list[dict]:
     def read() -> list[dict]:
         in_window = Q(created_at__gte=period.since, created_at__lte=period.until)
         rows = list(
-            Annotation.objects.filter(task__project=project)
+            Annotation.objects.filter(project=project)
             .order_by()
             .values("annotator_id", bucket=bucket_of(_when(in_window, "created_at"), period))
             .annotate(
@@ -151,7 +151,7 @@ def review_verdict_rows(*, project: Project, period: MetricsPeriod) -> list[dict
         in_window = Q(created_at__gte=period.since, created_at__lte=period.until)
         bucket = bucket_of(_when(in_window, "created_at"), period)
         return list(
-            Review.objects.filter(task__project=project, kind=ReviewKind.ANNOTATION)
+            Review.objects.filter(project=project, kind=ReviewKind.ANNOTATION)
             .order_by()
             .values("annotation__annotator_id", "stage", bucket=bucket)
             .annotate(**_verdict_counts())
@@ -176,7 +176,7 @@ def spot_checks(*, project: Project, period: MetricsPeriod) -> dict:
             task__accepted_at__lte=period.until,
         )
         rows = (
-            Review.objects.filter(task__project=project, kind=ReviewKind.SPOT_CHECK)
+            Review.objects.filter(project=project, kind=ReviewKind.SPOT_CHECK)
             .order_by()
             .values(confirmed=bucket_of(_when(kept, "task__accepted_at"), period))
             .annotate(
@@ -210,7 +210,7 @@ def overlap_sample(*, project: Project) -> tuple[dict[int, list[tuple[int, dict]
     def read():
         if project.overlap < 2 and not task_counts(project=project)["overlapped"]:
             return {}, False
-        live = Annotation.objects.filter(task__project=project).exclude(
+        live = Annotation.objects.filter(project=project).exclude(
             status=AnnotationStatus.REJECTED
         )
         overlapped = list(

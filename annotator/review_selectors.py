@@ -194,14 +194,14 @@ def review_progress(*, user, project) -> dict:
     """
     midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     done_today = Review.objects.filter(
-        reviewer=user, created_at__gte=midnight, task__project=project
+        reviewer=user, created_at__gte=midnight, project=project
     ).count()
     mine = Q(author=user) | Q(excluded_reviewer=user)
     left = _count_cached(
         f"annotator:review-pending:{project.pk}:{user.pk}",
         ReviewItem.objects.filter(project=project).exclude(mine),
     )
-    reviewed = Review.objects.filter(task__project=project)
+    reviewed = Review.objects.filter(project=project)
     total_reviewed = _count_cached(f"annotator:reviews-total:{project.pk}", reviewed)
     return {"done_today": done_today, "left": left, "total_reviewed": total_reviewed}
 

@@ -153,7 +153,7 @@ def queue_progress(*, user, project: Project) -> dict:
     # timezone.now() is in UTC (USE_TZ).
     midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     done_today = Annotation.objects.filter(
-        annotator=user, created_at__gte=midnight, task__project=project
+        annotator=user, created_at__gte=midnight, project=project
     ).count()
     return {"done_today": done_today, **project_task_counts(project=project)}
 
@@ -187,7 +187,7 @@ def gold_accuracy(*, project: Project) -> list[dict]:
     platform_core.results.gold_matches).
     """
     rows = (
-        Annotation.objects.filter(task__project=project, gold_correct__isnull=False)
+        Annotation.objects.filter(project=project, gold_correct__isnull=False)
         .values("annotator_id", "annotator__username")
         .annotate(answered=Count("id"), correct=Count("id", filter=Q(gold_correct=True)))
         .order_by("annotator__username")

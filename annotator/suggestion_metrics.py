@@ -60,7 +60,7 @@ def _edit_size(project: Project, period: MetricsPeriod) -> dict:
 
 def _uplift(project: Project, period: MetricsPeriod) -> dict:
     timed = Annotation.objects.filter(
-        task__project=project,
+        project=project,
         created_at__gte=period.since,
         created_at__lte=period.until,
         lead_time_s__isnull=False,

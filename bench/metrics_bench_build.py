@@ -87,9 +87,9 @@ STEPS = (
                confidence, created - interval '1 hour'
         FROM bench_work WHERE has_prediction ORDER BY task_id"""),
     ("annotations", """
-        INSERT INTO {annotation} (task_id, annotator_id, result, prediction_id,
+        INSERT INTO {annotation} (task_id, project_id, annotator_id, result, prediction_id,
             changed_from_suggestion, lead_time_s, status, created_at, updated_at)
-        SELECT w.task_id, (%(authors)s::int[])[w.author],
+        SELECT w.task_id, %(project)s, (%(authors)s::int[])[w.author],
                jsonb_build_object('labels', jsonb_build_array((%(labels)s::text[])[w.label])),
                CASE WHEN w.shown THEN p.id END,
                CASE WHEN w.shown THEN w.r_changed < 0.3 END,
@@ -102,9 +102,9 @@ STEPS = (
         LEFT JOIN {prediction} p ON p.task_id = w.task_id AND p.model_version = %(version)s
         WHERE NOT w.auto ORDER BY w.created"""),
     ("reviews", """
-        INSERT INTO {review} (task_id, annotation_id, prediction_id, kind, stage, reviewer_id,
-            verdict, reviewed_result, result, edit, comment, confidence, created_at)
-        SELECT w.task_id, a.id, coalesce(a.prediction_id, p.id),
+        INSERT INTO {review} (task_id, project_id, annotation_id, prediction_id, kind, stage,
+            reviewer_id, verdict, reviewed_result, result, edit, comment, confidence, created_at)
+        SELECT w.task_id, %(project)s, a.id, coalesce(a.prediction_id, p.id),
                CASE WHEN w.auto THEN 'spot_check' ELSE 'annotation' END, 1,
                (%(reviewers)s::int[])[w.reviewer], w.verdict, w.reviewed_json, w.final_json,
                w.edit, CASE w.verdict WHEN 'reject' THEN %(comment)s ELSE '' END,

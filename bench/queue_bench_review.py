@@ -58,9 +58,9 @@ def create_backlog(*, project, labels: list[str], authors: int = 1) -> list[int]
     steps = (
         # Authors and labels cycle with the task id: every label is under review somewhere.
         ("annotations", f"""
-            INSERT INTO {annotation}
-                (task_id, annotator_id, result, lead_time_s, status, created_at, updated_at)
-            SELECT t.id, (%(authors)s::int[])[1 + t.id %% cardinality(%(authors)s::int[])],
+            INSERT INTO {annotation} (task_id, project_id, annotator_id, result, lead_time_s,
+                                      status, created_at, updated_at)
+            SELECT t.id, t.project_id, (%(authors)s::int[])[1 + t.id %% cardinality(%(authors)s::int[])],
                    jsonb_build_object('labels', jsonb_build_array(
                        (%(labels)s::text[])[1 + t.id %% %(count)s])),
                    5.0, %(submitted)s, %(now)s, %(now)s

@@ -14,7 +14,7 @@ from platform_core.results import gold_matches, results_equal, validate_result
 
 # The foreign keys are objects this module just loaded; full_clean would re-read each one.
 # The one-annotation-per-annotator constraint is the database's: a violation becomes a 409.
-_CLEAN_KWARGS = {"exclude": ["task", "annotator", "prediction"], "validate_constraints": False}
+_CLEAN_KWARGS = {"exclude": ["task", "project", "annotator", "prediction"], "validate_constraints": False}
 
 
 @transaction.atomic
@@ -45,6 +45,7 @@ def annotation_submit(
 
     annotation = Annotation(
         task=task,
+        project=project,
         annotator=user,
         result=result,
         prediction=prediction,

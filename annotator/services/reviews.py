@@ -136,6 +136,7 @@ def review_record(
 
     review = Review(
         task=task,
+        project=project,
         annotation=annotation,
         prediction_id=prediction_id,
         kind=item.kind,
@@ -150,7 +151,8 @@ def review_record(
     )
     # The foreign keys were just loaded and the check constraints are the database's.
     review.full_clean(
-        exclude=["task", "annotation", "prediction", "reviewer"], validate_constraints=False
+        exclude=["task", "project", "annotation", "prediction", "reviewer"],
+        validate_constraints=False,
     )
     _review_insert(review)
     with hot_cursor() as cursor:

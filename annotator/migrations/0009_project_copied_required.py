@@ -1,0 +1,36 @@
+import django.db.models.deletion
+from django.db import migrations, models
+
+# Apart from 0008's fill: PostgreSQL refuses to alter a table with foreign key checks still
+# pending in the same transaction.
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("annotator", "0008_project_copied"),
+    ]
+
+    operations = [
+        *(
+            migrations.AlterField(
+                model_name,
+                "project",
+                models.ForeignKey(
+                    db_index=False, on_delete=django.db.models.deletion.CASCADE,
+                    related_name="+", to="platform.project",
+                ),
+            )
+            for model_name in ("annotation", "review")
+        ),
+        migrations.AddIndex(
+            model_name="annotation",
+            index=models.Index(fields=["project", "created_at"], name="annotation_project_time_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="review",
+            index=models.Index(
+                fields=["project", "kind", "created_at"], name="review_project_time_idx"
+            ),
+        ),
+    ]

@@ -1,0 +1,76 @@
+"""Annotation.project and Review.project copy the task's project (the metrics read by it):
+every way rows are written fills it, and the migration fills rows written before it."""
+import pytest
+from django.db import IntegrityError, connection
+from django.db.migrations.executor import MigrationExecutor
+
+from annotator.models import Annotation, Review
+from tests.annotator.factories import AnnotationFactory
+from tests.factories import ProjectFactory, UserFactory
+from tests.platform_core.factories import TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_save_copies_the_project_of_a_loaded_or_unloaded_task():
+    task = TaskFactory()
+    loaded = AnnotationFactory(task=task)
+    by_id = Annotation(task_id=TaskFactory(project=task.project).pk,
+                       annotator=UserFactory(), result={"labels": ["positive"]})
+    by_id.save()
+    assert loaded.project_id == task.project_id
+    assert Annotation.objects.get(pk=by_id.pk).project_id == task.project_id
+
+
+def test_bulk_create_copies_each_task_project_in_one_query(django_assert_num_queries):
+    first, second = TaskFactory(), TaskFactory(project=ProjectFactory())
+    user, reviewer = UserFactory(), UserFactory()
+    rows = [Annotation(task_id=t.pk, annotator=user, result={"labels": ["x"]})
+            for t in (first, second)]
+    # One lookup of the tasks' projects, then the insert.
+    with django_assert_num_queries(2):
+        annotations = Annotation.objects.bulk_create(rows)
+    assert [a.project_id for a in annotations] == [first.project_id, second.project_id]
+    reviews = Review.objects.bulk_create(
+        Review(task=a.task, annotation=a, kind="annotation", reviewer=reviewer,
+               verdict="accept", reviewed_result=a.result, result=a.result)
+        for a in annotations
+    )
+    assert {r.project_id for r in Review.objects.filter(pk__in=[r.pk for r in reviews])} == {
+        first.project_id, second.project_id
+    }
+
+
+def test_a_row_without_a_project_is_refused():
+    task = TaskFactory()
+    table = Annotation._meta.db_table
+    with pytest.raises(IntegrityError), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (task_id, annotator_id, result, status, created_at, updated_at)"
+            " VALUES (%s, %s, '{}', 'submitted', %s, %s)",
+            [task.pk, UserFactory().pk, task.created_at, task.created_at],
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_fills_the_project_of_existing_rows():
+    before, after = [("annotator", "0007_lead_time_unknown")], [("annotator", "0009_project_copied_required")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        task = old.get_model("platform", "Task").objects.get(pk=TaskFactory().pk)
+        user = old.get_model("auth", "User").objects.get(pk=UserFactory().pk)
+        annotation = old.get_model("annotator", "Annotation").objects.create(
+            task=task, annotator=user, result={"labels": ["positive"]}
+        )
+        review = old.get_model("annotator", "Review").objects.create(
+            task=task, annotation=annotation, kind="annotation", reviewer=user,
+            verdict="accept", reviewed_result={}, result={},
+        )
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
+    assert Annotation.objects.get(pk=annotation.pk).project_id == task.project_id
+    assert Review.objects.get(pk=review.pk).project_id == task.project_id
