@@ -15,7 +15,7 @@ from annotator.metrics_sections import (
     project_queue,
     project_throughput,
 )
-from annotator.models import Annotation, Review, TaskSkip
+from annotator.models import Annotation, AnnotationVersion, Review, ReviewItem, TaskSkip
 from annotator.quality_selectors import project_quality
 from annotator.review_selectors import task_history
 from annotator.services.annotations import judge_gold
@@ -27,6 +27,7 @@ from platform_core.extensions import (
     register_task_work_filter,
     register_worker_task_scope,
 )
+from platform_core.label_usage import register_label_store
 from platform_core.models.organizations import REVIEWING_ROLES
 from platform_core.signals import task_gold_changed, tasks_reached_overlap
 
@@ -88,5 +89,24 @@ def connect() -> None:
     register_metrics_section("queue", project_queue)
     register_metrics_section("cost", project_cost)
     register_task_work_filter("annotator", tasks_nobody_worked_on)
+    # Where our results name labels: counted and renamed by the platform's label changes.
+    register_label_store(
+        "annotations", lambda project: Annotation.objects.filter(task__project=project), ["result"]
+    )
+    register_label_store(
+        "annotation versions",
+        lambda project: AnnotationVersion.objects.filter(annotation__task__project=project),
+        ["result"],
+    )
+    register_label_store(
+        "reviews",
+        lambda project: Review.objects.filter(task__project=project),
+        ["reviewed_result", "result"],
+    )
+    register_label_store(
+        "review items",
+        lambda project: ReviewItem.objects.filter(task__project=project),
+        ["result"],
+    )
     task_gold_changed.connect(gold_changed, dispatch_uid="annotator.gold_changed")
     tasks_reached_overlap.connect(reached_overlap, dispatch_uid="annotator.reached_overlap")

@@ -1,9 +1,10 @@
 """Reads scoped to the caller: every object reached through here belongs to one of their
 organizations, so another organization's ids are simply not found (404, never 403 with data)."""
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from platform_core.models import Membership, Organization, Project, Role, Task
+from platform_core.models.organizations import MANAGING_ROLES
 from platform_core.sql import ModelRows, fetch_one
 
 
@@ -25,11 +26,16 @@ def role_in_organization(*, user, organization_id: int) -> str | None:
 
 
 def projects_for_user(*, user) -> QuerySet[Project]:
-    """The caller's organizations' projects, never one being deleted (Project.deleting)."""
+    """The caller's organizations' projects, never one being deleted (Project.deleting), and
+    archived ones (Project.archived_at) only for the organization's admins and managers."""
     projects = Project.objects.filter(deleting=False)
     if user.is_superuser:
         return projects
-    return projects.filter(organization__memberships__user=user)
+    # One filter() call: the role is the same membership row's.
+    return projects.filter(
+        Q(organization__memberships__user=user)
+        & (Q(archived_at__isnull=True) | Q(organization__memberships__role__in=MANAGING_ROLES))
+    )
 
 
 def row_id_or_none(value) -> int | None:
@@ -43,17 +49,21 @@ def row_id_or_none(value) -> int | None:
 
 
 PROJECT_ROWS = ModelRows(Project)
+# Constants of the code, not input: safe to write into the statement.
+_MANAGING_ROLES_SQL = ", ".join(f"'{role}'" for role in MANAGING_ROLES)
 # SQL, not a queryset: every labeling call runs it (see platform_core.sql).
 _PROJECT_FOR_USER_SQL = (
     f"SELECT {PROJECT_ROWS.columns('p')} FROM {Project._meta.db_table} p "
     f"WHERE p.id = %(project)s AND NOT p.deleting AND (%(superuser)s "
     f"OR EXISTS (SELECT 1 FROM {Membership._meta.db_table} m "
-    f"WHERE m.organization_id = p.organization_id AND m.user_id = %(user)s))"
+    f"WHERE m.organization_id = p.organization_id AND m.user_id = %(user)s "
+    f"AND (p.archived_at IS NULL OR m.role IN ({_MANAGING_ROLES_SQL}))))"
 )
 
 
 def project_get_for_user(*, user, project_id) -> Project:
-    """The project if the caller is a member of its organization; else Http404.
+    """The project if the caller is a member of its organization (an admin or manager when it
+    is archived); else Http404.
 
     A member whose role is not allowed gets PermissionDenied from the caller's permission
     check, not here: they may know the project exists.

@@ -5,6 +5,7 @@ from django.conf import settings
 from platform_core.imports.runner import import_run
 from platform_core.jobs import jobs_sweep
 from platform_core.services.exports import export_run
+from platform_core.services.label_changes import label_rename_run
 from platform_core.services.projects import project_purge
 
 LIMITS = {"time_limit": settings.JOB_TIME_LIMIT_S, "soft_time_limit": settings.JOB_TIME_LIMIT_S - 60}
@@ -33,3 +34,9 @@ def project_purge_task(project_id: int) -> None:
 @shared_task(name="platform.jobs_sweep", acks_late=False, time_limit=300, soft_time_limit=240)
 def jobs_sweep_task() -> dict:
     return jobs_sweep()
+
+
+# Idempotent (a rerun finds the renamed rows unchanged); each batch is its own transaction.
+@shared_task(name="platform.label_rename_run", **LIMITS)
+def label_rename_run_task(job_id: int) -> None:
+    label_rename_run(job_id=job_id)

@@ -13,12 +13,14 @@ from platform_core.apis.deliveries import (
 from platform_core.apis.exports import ProjectExportApi
 from platform_core.apis.imports import ImportJobDetailApi, ProjectImportListApi
 from platform_core.apis.metrics import ProjectMetricsApi
-from platform_core.apis.organizations import (
-    OrganizationListApi,
+from platform_core.apis.label_renames import LabelRenameJobDetailApi
+from platform_core.apis.members import (
+    OrganizationMemberDetailApi,
+    OrganizationMemberEventListApi,
     OrganizationMemberListApi,
-    OrganizationMetricsApi,
 )
-from platform_core.apis.projects import ProjectDetailApi, ProjectListApi
+from platform_core.apis.organizations import OrganizationListApi, OrganizationMetricsApi
+from platform_core.apis.projects import ProjectArchiveApi, ProjectDetailApi, ProjectListApi
 from platform_core.apis.tasks import ProjectTaskListApi, TaskDetailApi, TaskGoldApi
 
 app_name = "api"
@@ -32,12 +34,28 @@ urlpatterns = [
         name="organization-members",
     ),
     path(
+        "organizations/<int:organization_id>/members/<int:membership_id>/",
+        OrganizationMemberDetailApi.as_view(),
+        name="organization-member-detail",
+    ),
+    path(
+        "organizations/<int:organization_id>/member-events/",
+        OrganizationMemberEventListApi.as_view(),
+        name="organization-member-events",
+    ),
+    path(
         "organizations/<int:organization_id>/metrics/",
         OrganizationMetricsApi.as_view(),
         name="organization-metrics",
     ),
     path("projects/", ProjectListApi.as_view(), name="project-list"),
     path("projects/<int:project_id>/", ProjectDetailApi.as_view(), name="project-detail"),
+    path(
+        "projects/<int:project_id>/archive/", ProjectArchiveApi.as_view(), name="project-archive"
+    ),
+    path(
+        "label-renames/<int:job_id>/", LabelRenameJobDetailApi.as_view(), name="label-rename-detail"
+    ),
     path(
         "projects/<int:project_id>/imports/",
         ProjectImportListApi.as_view(),

@@ -1,5 +1,5 @@
-"""Organizations the caller belongs to, their members, and their projects' figures summed."""
-from django.contrib.auth import get_user_model
+"""Organizations the caller belongs to and their projects' figures summed (members:
+platform_core.apis.members)."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -9,22 +9,12 @@ from platform_core.apis.common import ApiView, StrictInputSerializer, reject_unk
 from platform_core.apis.metrics import PERIOD_PARAMETERS, metrics_period_from_request
 from platform_core.apis.metrics_schema import MetricsPeriodSerializer, MetricsReviewPendingSerializer
 from platform_core.metrics import MINIMUM_SAMPLE, MetricsPeriod, metrics_request
-from platform_core.apis.permissions import (
-    IsOrganizationAdminOrReadOnly,
-    IsProjectManager,
-    IsSuperuserOrReadOnly,
-)
-from platform_core.apis.scoping import (
-    memberships_of,
-    organization_get_for_member,
-    roles_by_organization,
-)
+from platform_core.apis.permissions import IsProjectManager, IsSuperuserOrReadOnly
+from platform_core.apis.scoping import organization_get_for_member, roles_by_organization
 from platform_core.extensions import metrics_sections
-from platform_core.models import Membership, Organization, Role, TaskStatus
+from platform_core.models import Organization, TaskStatus
 from platform_core.selectors import organizations_for_user
-from platform_core.services.organizations import membership_add, organization_create
-
-username_field = get_user_model()._meta.get_field("username")
+from platform_core.services.organizations import organization_create
 
 
 class OrganizationInputSerializer(StrictInputSerializer):
@@ -40,28 +30,6 @@ class OrganizationOutputSerializer(serializers.ModelSerializer):
 
     def get_role(self, organization) -> str | None:
         return self.context["roles"].get(organization.pk)
-
-
-class MembershipInputSerializer(StrictInputSerializer):
-    username = serializers.CharField(
-        max_length=username_field.max_length, validators=username_field.validators
-    )
-    role = serializers.ChoiceField(choices=Role.choices)
-    password = serializers.CharField(
-        required=False,
-        write_only=True,
-        trim_whitespace=False,
-        max_length=4096,
-        help_text="Only for a new user; an existing user keeps their own password.",
-    )
-
-
-class MembershipOutputSerializer(serializers.ModelSerializer):
-    username = serializers.CharField(source="user.username")
-
-    class Meta:
-        model = Membership
-        fields = ["id", "user", "username", "role", "created_at"]
 
 
 class OrganizationListApi(ApiView):
@@ -89,39 +57,6 @@ class OrganizationListApi(ApiView):
             organization, context={"roles": roles_by_organization(user=request.user)}
         )
         return Response(output.data, status=status.HTTP_201_CREATED)
-
-
-class OrganizationMemberListApi(ApiView):
-    """Members of an organization; its admins add members by username, creating new users."""
-
-    # Any member may see who else works here; only an admin adds people. Managers may not:
-    # adding members includes granting the admin role.
-    permission_classes = [IsAuthenticated, IsOrganizationAdminOrReadOnly]
-
-    @extend_schema(responses=MembershipOutputSerializer(many=True))
-    def get(self, request, organization_id: int):
-        organization = self._organization(request, organization_id)
-        reject_unknown_query_params(request)
-        return self.paginated_response(
-            memberships_of(organization=organization), MembershipOutputSerializer
-        )
-
-    @extend_schema(request=MembershipInputSerializer, responses={201: MembershipOutputSerializer})
-    def post(self, request, organization_id: int):
-        organization = self._organization(request, organization_id)
-        serializer = MembershipInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        membership = membership_add(organization=organization, **serializer.validated_data)
-        return Response(
-            MembershipOutputSerializer(membership).data, status=status.HTTP_201_CREATED
-        )
-
-    def _organization(self, request, organization_id: int) -> Organization:
-        organization = organization_get_for_member(
-            user=request.user, organization_id=organization_id
-        )
-        self.check_object_permissions(request, organization)
-        return organization
 
 
 # -- the organization's figures: its projects' throughput, queue and cost, summed --------------

@@ -1,6 +1,7 @@
 """Projects of the caller's organizations; admins and managers change them."""
 from urllib.parse import urlsplit, urlunsplit
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -12,13 +13,21 @@ from platform_core.apis.common import (
     query_param,
     reject_unknown_query_params,
 )
-from platform_core.apis.permissions import IsProjectManagerOrReadOnly
+from platform_core.apis.permissions import IsProjectManager, IsProjectManagerOrReadOnly
 from platform_core.apis.scoping import organization_get_for_member, roles_by_organization
 from platform_core.models import Project, ProjectKind, TaskType
 from platform_core.models.organizations import MANAGING_ROLES
 from platform_core.models.projects import QueueOrder
 from platform_core.selectors import project_get_for_user, projects_for_user
-from platform_core.services.projects import project_create, project_delete, project_update
+from platform_core.apis.label_renames import LabelRenameJobOutputSerializer
+from platform_core.services.label_changes import LabelsInUse
+from platform_core.services.projects import (
+    project_archive,
+    project_create,
+    project_delete,
+    project_labels_rename,
+    project_unarchive,
+)
 
 # Seen by admins and managers only: what the organization pays per hour of labeling.
 MANAGER_ONLY_FIELDS = ("hourly_rate",)
@@ -73,6 +82,13 @@ class ProjectUpdateInputSerializer(ProjectSettingsSerializer):
         "updated_at": "Read-only.",
     }
 
+    label_renames = serializers.DictField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        help_text="{old value: new value} for labels the new label_config renames; the stored "
+        "results that use the old values are rewritten by a job (`label_rename_job`).",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, partial=True, **kwargs)
 
@@ -103,6 +119,7 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
             "created_by",
             "created_at",
             "updated_at",
+            "archived_at",
         ]
         extra_kwargs = {
             "hourly_rate": {"help_text": "Only shown to admins and managers."},
@@ -178,19 +195,62 @@ class ProjectDetailApi(ApiView):
         project = self._project(request, project_id)
         return Response(_project_data(request, project))
 
-    @extend_schema(request=ProjectUpdateInputSerializer, responses=ProjectOutputSerializer)
+    @extend_schema(
+        request=ProjectUpdateInputSerializer,
+        responses={200: ProjectOutputSerializer, 409: OpenApiTypes.OBJECT},
+        description="409 when the new label_config drops labels that stored results use: "
+        "`affected` is {label: {store: rows}}. Rename them with `label_renames` instead.",
+    )
     def patch(self, request, project_id: int):
         # The role is checked before the body is read: an empty PATCH is still a write.
         project = self._project(request, project_id)
         serializer = ProjectUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        project = project_update(project=project, data=dict(serializer.validated_data))
-        return Response(_project_data(request, project))
+        data = dict(serializer.validated_data)
+        renames = data.pop("label_renames", {})
+        try:
+            project, job = project_labels_rename(
+                project=project, data=data, renames=renames, user=request.user
+            )
+        except LabelsInUse as refused:
+            return Response(
+                {**refused.message_dict, "detail": refused.message_dict["label_config"][0],
+                 "affected": refused.usage},
+                status=status.HTTP_409_CONFLICT,
+            )
+        body = _project_data(request, project)
+        if job is not None:
+            body["label_rename_job"] = LabelRenameJobOutputSerializer(
+                job, context={"request": request}
+            ).data
+        return Response(body)
 
     @extend_schema(responses={204: None})
     def delete(self, request, project_id: int):
         project_delete(project=self._project(request, project_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _project(self, request, project_id: int) -> Project:
+        project = project_get_for_user(user=request.user, project_id=project_id)
+        self.check_object_permissions(request, project)
+        return project
+
+
+class ProjectArchiveApi(ApiView):
+    """POST archives the project: annotators and reviewers no longer see it; its managers do,
+    and its data stays for export. DELETE brings it back. Deleting is DELETE on the project."""
+
+    permission_classes = [IsAuthenticated, IsProjectManager]
+
+    @extend_schema(request=None, responses=ProjectOutputSerializer)
+    def post(self, request, project_id: int):
+        project = project_archive(project=self._project(request, project_id))
+        return Response(_project_data(request, project))
+
+    @extend_schema(request=None, responses=ProjectOutputSerializer)
+    def delete(self, request, project_id: int):
+        project = project_unarchive(project=self._project(request, project_id))
+        return Response(_project_data(request, project))
 
     def _project(self, request, project_id: int) -> Project:
         project = project_get_for_user(user=request.user, project_id=project_id)

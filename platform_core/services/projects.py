@@ -10,8 +10,17 @@ from django.http import Http404
 from django.utils import timezone
 
 from platform_core.jobs import purge_heartbeat, send_quietly
-from platform_core.models import ExportJob, ExportPurpose, Organization, Project, Task, TaskStatus
+from platform_core.models import (
+    ExportJob,
+    ExportPurpose,
+    LabelRenameJob,
+    Organization,
+    Project,
+    Task,
+    TaskStatus,
+)
 from platform_core.services import save_unless_raced
+from platform_core.services.label_changes import label_changes_check, label_rename_job_create
 from platform_core.signals import queue_order_changed, tasks_reached_overlap
 
 # What may change after creation. `organization` and `task_type` may not: moving a project
@@ -75,22 +84,44 @@ def project_create(
 @transaction.atomic
 def project_update(*, project: Project, data: dict[str, Any]) -> Project:
     """Apply `data` (keys from PROJECT_SETTING_FIELDS) and save; return the project as saved.
-    label_config is re-validated against the project's task type.
+    label_config is re-validated against the project's task type, and refused (LabelsInUse,
+    with the counts) when it drops labels that stored results use: project_labels_rename
+    renames them instead.
 
     `project` only names the row: it is locked and read again, and only the fields in `data`
     are written. Since the caller loaded it, routing may have raised `auto_accept_threshold`
     (ml_assist.routing.threshold_adjust) or a delete may have set `deleting`; writing every
     column from the caller's copy would undo either. Http404 if the project is being deleted.
     """
+    return _update(project=project, data=data, renames={}, user=None)[0]
+
+
+@transaction.atomic
+def project_labels_rename(
+    *, project: Project, data: dict[str, Any], renames: dict[str, str], user
+) -> tuple[Project, LabelRenameJob | None]:
+    """project_update whose new label_config renames labels ({old: new}); the worker rewrites
+    the stored results that use the old values (the job returned; None without renames)."""
+    if renames and "label_config" not in data:
+        raise ValidationError({"label_renames": "A rename comes with the new label_config."})
+    return _update(project=project, data=data, renames=renames, user=user)
+
+
+def _update(*, project: Project, data: dict[str, Any], renames: dict[str, str], user):
     _reject_unknown_settings(data)
     locked = Project.objects.select_for_update().filter(pk=project.pk, deleting=False).first()
     if locked is None:
         raise Http404("No such project.")
     order_changes = "queue_order" in data and data["queue_order"] != locked.queue_order
     old_overlap = locked.overlap
+    old_config = locked.label_config
     for field, value in data.items():
         setattr(locked, field, value)
     _validate(locked)
+    if "label_config" in data:
+        label_changes_check(
+            project=locked, old_config=old_config, new_config=locked.label_config, renames=renames
+        )
     save_unless_raced(
         locked, {"name": DUPLICATE_NAME}, update_fields=[*sorted(data), "updated_at"]
     )
@@ -98,7 +129,33 @@ def project_update(*, project: Project, data: dict[str, Any]) -> Project:
         _task_statuses_follow_overlap(locked, old_overlap)
     if order_changes:  # the queue must follow: the tasks' priorities are derived from it
         transaction.on_commit(partial(queue_order_changed.send, sender=Project, project=locked))
-    return locked
+    job = label_rename_job_create(project=locked, user=user, renames=renames) if renames else None
+    return locked, job
+
+
+@transaction.atomic
+def project_archive(*, project: Project) -> Project:
+    """Hide the project from annotators and reviewers (no list entry, no next task) and keep
+    everything for its managers and exports; project_unarchive undoes it. Deleting is
+    project_delete."""
+    updated = Project.objects.filter(pk=project.pk, deleting=False, archived_at__isnull=True)
+    updated.update(archived_at=timezone.now(), updated_at=timezone.now())
+    return _reread(project)
+
+
+@transaction.atomic
+def project_unarchive(*, project: Project) -> Project:
+    Project.objects.filter(pk=project.pk, deleting=False).update(
+        archived_at=None, updated_at=timezone.now()
+    )
+    return _reread(project)
+
+
+def _reread(project: Project) -> Project:
+    found = Project.objects.filter(pk=project.pk, deleting=False).first()
+    if found is None:
+        raise Http404("No such project.")
+    return found
 
 
 def _task_statuses_follow_overlap(project: Project, old_overlap: int) -> None:
