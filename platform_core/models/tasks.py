@@ -114,6 +114,13 @@ class Task(models.Model):
                 condition=models.Q(accepted_at__isnull=False),
                 include=["status", "id"],
             ),
+            # Whether any task holds overlapping annotations (the metrics' agreement sample is
+            # skipped when none does). Partial: empty in projects labeled once per task.
+            models.Index(
+                fields=["project"],
+                name="task_overlapped_idx",
+                condition=models.Q(annotation_count__gte=2),
+            ),
             # The lock a caller holds in a project (next-task asks first). Partial: an import of
             # a million unlocked tasks pays nothing for it. Every claim and submit rewrites the
             # task's index entries, so the table has no index that no query needs.
