@@ -1,7 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from annotator import dashboard_views, review_views, task_views, views
+from annotator import (
+    dashboard_views,
+    members_views,
+    project_setup_views,
+    review_views,
+    task_views,
+    views,
+)
 from platform_core import signin
 
 urlpatterns = [
@@ -10,7 +17,23 @@ urlpatterns = [
     # Django 5 logs out on POST only; the nav posts a form with the CSRF token.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    path("projects/new/", project_setup_views.project_new, name="project-new"),
+    path(
+        "projects/guidelines-preview/",
+        project_setup_views.guidelines_preview,
+        name="guidelines-preview",
+    ),
     path("projects/<int:project_id>/", views.project_detail, name="project-detail"),
+    path(
+        "projects/<int:project_id>/settings/",
+        project_setup_views.project_settings,
+        name="project-settings",
+    ),
+    path(
+        "organizations/<int:organization_id>/members/",
+        members_views.organization_members,
+        name="organization-members",
+    ),
     path("projects/<int:project_id>/import/", views.project_import, name="project-import"),
     path("projects/<int:project_id>/label/", views.project_label, name="project-label"),
     path("projects/<int:project_id>/review/", review_views.project_review, name="project-review"),

@@ -13,8 +13,16 @@ from django.templatetags.static import static
 
 from platform_core.imports.services import SUPPORTED_SUFFIXES
 from platform_core.label_config import COLOR_RE
-from platform_core.models import ImportJob, Project, Task, TaskStatus
+from annotator.project_list import (
+    ProjectListForm,
+    can_manage_somewhere,
+    is_annotator_only,
+    project_list,
+    project_page,
+)
+from platform_core.models import ImportJob, Membership, Organization, Project, Role, Task, TaskStatus
 from platform_core.models.organizations import MANAGING_ROLES, REVIEWING_ROLES
+from platform_core.models.tasks import FINAL_STATUSES, OPEN_STATUSES
 from platform_core.selectors import (
     project_get_for_user,
     projects_for_user,
@@ -97,28 +105,64 @@ def _label_summary(config) -> tuple[list[dict], list[tuple[str, str]]]:
     return labels, options
 
 
+def _organizations_and_roles(user) -> tuple[list[tuple[int, str]], dict[int, str]]:
+    """The caller's organizations (id, name) by name and their role in each, in one query.
+    Superusers act as admins of every organization."""
+    if user.is_superuser:
+        organizations = list(Organization.objects.order_by("name").values_list("id", "name"))
+        return organizations, {org_id: Role.ADMIN for org_id, _ in organizations}
+    rows = (
+        Membership.objects.filter(user=user)
+        .order_by("organization__name")
+        .values_list("organization_id", "organization__name", "role")
+    )
+    organizations, roles = [], {}
+    for org_id, name, role in rows:
+        organizations.append((org_id, name))
+        roles[org_id] = role
+    return organizations, roles
+
+
 @login_required
 def home(request):
-    projects = list(
-        projects_for_user(user=request.user)
-        .select_related("organization")
-        .order_by("organization__name", "name")
+    """The caller's projects, a page at a time: searched, filtered and sorted in a fixed number
+    of queries (annotator.project_list)."""
+    organizations, roles = _organizations_and_roles(request.user)
+    form = ProjectListForm(request.GET, organizations=organizations)
+    values = form.valid_values()
+    rows = project_list(
+        projects=projects_for_user(user=request.user),
+        user=request.user,
+        values=values,
+        annotator_only=is_annotator_only(roles),
     )
+    page = project_page(rows, request.GET.get("page"))
+    projects = list(page.object_list)
     counts = _status_counts(project.id for project in projects)
-    # One role lookup per organization, not per project.
-    roles = {
-        org_id: role_in_organization(user=request.user, organization_id=org_id)
-        for org_id in {project.organization_id for project in projects}
-    }
-    rows = [
+    listed = [
         {
             "project": project,
             "counts": _count_rows(counts.get(project.id, {})),
-            "can_import": roles[project.organization_id] in MANAGING_ROLES,
+            "to_label": sum(counts.get(project.id, {}).get(s, 0) for s in OPEN_STATUSES),
+            "done": sum(counts.get(project.id, {}).get(s, 0) for s in FINAL_STATUSES),
+            "can_import": roles.get(project.organization_id) in MANAGING_ROLES,
         }
         for project in projects
     ]
-    return render(request, "annotator/home.html", {"rows": rows})
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "rows": listed,
+        "page": page,
+        "form": form,
+        "query": query.urlencode(),
+        "filtered": any(values.get(name) for name in ("q", "organization", "task_type", "kind", "work", "archived")),
+        "can_create": can_manage_somewhere(roles),
+        "admin_organizations": [
+            (org_id, name) for org_id, name in organizations if roles.get(org_id) == Role.ADMIN
+        ],
+    }
+    return render(request, "annotator/home.html", context)
 
 
 @login_required
