@@ -89,7 +89,7 @@ def window_verdicts(project: Project, period: MetricsPeriod) -> dict[int, dict]:
     for row in review_verdict_rows(project=project, period=period):
         if row["stage"] != 1 or row["bucket"] is None:
             continue
-        annotator = row["annotation__annotator_id"]
+        annotator = row["author_id"]
         person = people.setdefault(
             annotator,
             {"username": names.get(annotator, ""), "verdicts": [0, 0, 0], "accepted_by_bucket": {}},

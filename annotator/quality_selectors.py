@@ -51,7 +51,7 @@ def annotator_quality(*, project: Project) -> list[dict]:
     for row in _verdicts(project):
         if row["stage"] != 1:
             continue
-        annotator = row["annotation__annotator_id"]
+        annotator = row["author_id"]
         person = counts.setdefault(
             annotator, {"username": names.get(annotator, ""), **dict.fromkeys(VERDICTS, 0)}
         )

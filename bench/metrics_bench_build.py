@@ -102,9 +102,10 @@ STEPS = (
         LEFT JOIN {prediction} p ON p.task_id = w.task_id AND p.model_version = %(version)s
         WHERE NOT w.auto ORDER BY w.created"""),
     ("reviews", """
-        INSERT INTO {review} (task_id, project_id, annotation_id, prediction_id, kind, stage,
-            reviewer_id, verdict, reviewed_result, result, edit, comment, confidence, created_at)
-        SELECT w.task_id, %(project)s, a.id, coalesce(a.prediction_id, p.id),
+        INSERT INTO {review} (task_id, project_id, annotation_id, author_id, prediction_id, kind,
+            stage, reviewer_id, verdict, reviewed_result, result, edit, comment, confidence,
+            created_at)
+        SELECT w.task_id, %(project)s, a.id, a.annotator_id, coalesce(a.prediction_id, p.id),
                CASE WHEN w.auto THEN 'spot_check' ELSE 'annotation' END, 1,
                (%(reviewers)s::int[])[w.reviewer], w.verdict, w.reviewed_json, w.final_json,
                w.edit, CASE w.verdict WHEN 'reject' THEN %(comment)s ELSE '' END,

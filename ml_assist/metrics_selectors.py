@@ -69,9 +69,14 @@ def _bucket(field: str, period: MetricsPeriod):
 
 
 def _accepted_unchanged(project: Project, period: MetricsPeriod) -> dict:
-    corrected = Review.objects.filter(annotation=OuterRef("pk"), verdict=ReviewVerdict.CORRECT)
+    # The project on each side lets the database read only this project's rows of the
+    # annotations and reviews when it hashes them for the semi-join.
+    corrected = Review.objects.filter(
+        project=project, annotation=OuterRef("pk"), verdict=ReviewVerdict.CORRECT
+    )
     kept = Annotation.objects.filter(
-        task=OuterRef("pk"), status=AnnotationStatus.ACCEPTED, changed_from_suggestion=False
+        project=project, task=OuterRef("pk"), status=AnnotationStatus.ACCEPTED,
+        changed_from_suggestion=False,
     ).exclude(Exists(corrected))
     rows = (
         Task.objects.filter(

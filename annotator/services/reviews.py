@@ -138,6 +138,7 @@ def review_record(
         task=task,
         project=project,
         annotation=annotation,
+        author_id=annotation.annotator_id if annotation else None,
         prediction_id=prediction_id,
         kind=item.kind,
         stage=item.stage,
@@ -151,7 +152,7 @@ def review_record(
     )
     # The foreign keys were just loaded and the check constraints are the database's.
     review.full_clean(
-        exclude=["task", "project", "annotation", "prediction", "reviewer"],
+        exclude=["task", "project", "annotation", "author", "prediction", "reviewer"],
         validate_constraints=False,
     )
     _review_insert(review)

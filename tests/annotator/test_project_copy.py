@@ -1,5 +1,6 @@
-"""Annotation.project and Review.project copy the task's project (the metrics read by it):
-every way rows are written fills it, and the migration fills rows written before it."""
+"""Annotation.project and Review.project copy the task's project, Review.author the judged
+annotation's annotator (the metrics read by them): every way rows are written fills them, and
+the migrations fill rows written before them."""
 import pytest
 from django.db import IntegrityError, connection
 from django.db.migrations.executor import MigrationExecutor
@@ -54,7 +55,8 @@ def test_a_row_without_a_project_is_refused():
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_fills_the_project_of_existing_rows():
-    before, after = [("annotator", "0007_lead_time_unknown")], [("annotator", "0009_project_copied_required")]
+    before = [("annotator", "0007_lead_time_unknown")]
+    after = [("annotator", "0010_review_author")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:
@@ -73,4 +75,25 @@ def test_migration_fills_the_project_of_existing_rows():
         executor.loader.build_graph()
         executor.migrate(after)
     assert Annotation.objects.get(pk=annotation.pk).project_id == task.project_id
-    assert Review.objects.get(pk=review.pk).project_id == task.project_id
+    review = Review.objects.get(pk=review.pk)
+    assert (review.project_id, review.author_id) == (task.project_id, user.pk)
+
+
+def test_reviews_copy_the_author_of_the_annotation_they_judge():
+    annotation = AnnotationFactory()
+    reviewer = UserFactory()
+    saved = Review.objects.create(
+        task=annotation.task, annotation=annotation, kind="annotation", reviewer=reviewer,
+        verdict="accept", reviewed_result={}, result={},
+    )
+    [bulk] = Review.objects.bulk_create([Review(
+        task_id=annotation.task_id, annotation_id=annotation.pk, kind="annotation",
+        reviewer=reviewer, verdict="accept", reviewed_result={}, result={},
+    )])
+    spot_check = Review.objects.create(
+        task=annotation.task, kind="spot_check", reviewer=reviewer, verdict="accept",
+        reviewed_result={}, result={},
+    )
+    assert Review.objects.get(pk=saved.pk).author_id == annotation.annotator_id
+    assert Review.objects.get(pk=bulk.pk).author_id == annotation.annotator_id
+    assert Review.objects.get(pk=spot_check.pk).author_id is None
