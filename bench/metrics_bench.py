@@ -48,6 +48,7 @@ import django  # noqa: E402
 from queue_bench_server import percentile  # noqa: E402
 
 from metrics_bench_build import build_project, remove_project  # noqa: E402 - bench/ is on the path
+from queue_bench import settle_database  # noqa: E402
 
 WARMUP_ROUNDS = 2
 READ_SIZE = 1 << 20  # bytes per read of the child's pipe
@@ -247,11 +248,14 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
 
     from platform_core.models import Project, Role
 
     if connection.vendor != "postgresql":
         sys.exit("metrics_bench builds with PostgreSQL's SQL: set DATABASE_URL to a scratch one")
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     call_command("migrate", verbosity=0)
     print(f"database: {connection.settings_dict['NAME']} on PostgreSQL "
           f"{connection.pg_version // 10000}", flush=True)
@@ -259,6 +263,8 @@ def main() -> None:
     project = Project.objects.filter(name=name, deleting=False).first() if args.reuse else None
     if project is not None:
         print(f"reusing project {project.pk} ({name})", flush=True)
+        if pending:  # the migrations may have rewritten tables: statistics as after a build
+            settle_database()
     else:
         print(f"building: {name}", flush=True)
         if not args.reuse:
