@@ -9,9 +9,10 @@ from platform_core.models.organizations import (
 )
 from platform_core.models.predictions import Prediction
 from platform_core.models.projects import Dataset, LabelRenameJob, Project, ProjectKind, TaskType
-from platform_core.models.tasks import Task, TaskStatus
+from platform_core.models.tasks import AcceptedSource, Task, TaskStatus
 
 __all__ = [
+    "AcceptedSource",
     "Dataset",
     "ExportJob",
     "ExportPurpose",

@@ -22,6 +22,13 @@ OPEN_STATUSES = (
     TaskStatus.REJECTED,
 )
 
+class AcceptedSource(models.TextChoices):
+    """Where an accepted task's label came from, when the machine's share is in it."""
+
+    MACHINE = "machine", "Machine label kept by a spot-check"
+    SUGGESTION = "suggestion", "Suggestion kept unchanged by the annotator and the reviewers"
+
+
 # States whose label is settled, by people or the machine: what exports deliver by default.
 FINAL_STATUSES = (TaskStatus.ACCEPTED, TaskStatus.AUTO_ACCEPTED)
 
@@ -71,6 +78,12 @@ class Task(models.Model):
     # auto-accepted label keeps the machine's time); null while it is neither. Throughput,
     # machine share and ETA count accepted items by it.
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # Set when the task becomes accepted (annotator.services.reviews), null for a label people
+    # made or changed: the machine's share counts tasks by it from the index below instead of
+    # matching annotations and corrections at every metrics call.
+    accepted_source = models.CharField(
+        max_length=16, choices=AcceptedSource.choices, null=True, blank=True
+    )
     duration_s = models.FloatField(null=True, blank=True)
     sample_rate = models.PositiveIntegerField(null=True, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
@@ -112,7 +125,7 @@ class Task(models.Model):
                 fields=["project", "accepted_at"],
                 name="task_accepted_at_idx",
                 condition=models.Q(accepted_at__isnull=False),
-                include=["status", "id"],
+                include=["status", "accepted_source", "id"],
             ),
             # Whether any task holds overlapping annotations (the metrics' agreement sample is
             # skipped when none does). Partial: empty in projects labeled once per task.
