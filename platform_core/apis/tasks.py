@@ -1,4 +1,4 @@
-"""Tasks of a project: filterable from an allow-list, paginated, with the latest suggestion.
+"""Tasks of a project: filterable from an allow-list, paged by cursor, with the latest suggestion.
 
 Reviewers, managers and admins read every task of their organizations' projects; annotators
 only the tasks they hold or labeled (the worker task scope, platform_core.extensions), so the
@@ -19,6 +19,15 @@ from platform_core.apis.common import (
     query_param,
     reject_unknown_query_params,
 )
+from platform_core.apis.keyset import (
+    DEFAULT_PAGE_SIZE,
+    EXACT_COUNT_LIMIT,
+    MAX_PAGE_SIZE,
+    Cursor,
+    Ordering,
+    bounded_count,
+    keyset_page,
+)
 from platform_core.apis.permissions import IsProjectManager, caller_role, is_manager
 from platform_core.apis.scoping import (
     task_get_for_user,
@@ -32,8 +41,9 @@ from platform_core.models import Prediction, Task, TaskStatus
 from platform_core.selectors import project_get_for_user
 from platform_core.services.tasks import task_gold_clear, task_gold_set
 
+# Each is served by an index on (project, key, id): see Task.Meta.indexes.
 ORDERINGS = ("id", "-id", "priority", "-priority", "created_at", "-created_at")
-TASK_LIST_PARAMS = ("status", "dataset", "is_gold", "ordering")
+TASK_LIST_PARAMS = ("status", "dataset", "is_gold", "ordering", "cursor", "page_size", "count")
 
 
 class SuggestionSerializer(serializers.ModelSerializer):
@@ -122,8 +132,25 @@ class TaskDetailOutputSerializer(TaskManagerOutputSerializer):
         fields = TaskManagerOutputSerializer.Meta.fields + ["history"]
 
 
+class TaskPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(
+        allow_null=True,
+        help_text=f"Tasks matching the filters: exact up to {EXACT_COUNT_LIMIT:,} or with "
+        "count=exact, otherwise null.",
+    )
+    count_estimate = serializers.IntegerField(
+        allow_null=True,
+        help_text="The count when exact; above the limit the database planner's estimate "
+        "(PostgreSQL), or null.",
+    )
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end.")
+    previous = serializers.URLField(allow_null=True, help_text="The page before, or null.")
+    results = TaskManagerOutputSerializer(many=True)
+
+
 class ProjectTaskListApi(ApiView):
-    """A project's tasks, filtered and ordered from an allow-list; other parameters are a 400."""
+    """A project's tasks, filtered and ordered from an allow-list, a page at a time: follow
+    `next` and `previous` (cursors). Other parameters are a 400."""
 
     permission_classes = [IsAuthenticated]
 
@@ -132,18 +159,54 @@ class ProjectTaskListApi(ApiView):
             OpenApiParameter("status", str, description="One status, or several joined by commas."),
             OpenApiParameter("dataset", int),
             OpenApiParameter("is_gold", bool, description="Admins and managers only."),
-            OpenApiParameter("ordering", str, enum=ORDERINGS),
+            OpenApiParameter(
+                "ordering", str, enum=ORDERINGS,
+                description="Ties are broken by id in the same direction.",
+            ),
+            OpenApiParameter("cursor", str, description="From `next` or `previous`."),
+            OpenApiParameter("page_size", int, description=f"1 to {MAX_PAGE_SIZE}; default {DEFAULT_PAGE_SIZE}."),
+            OpenApiParameter("count", str, enum=["exact"], description="Count every match, however many."),
         ],
-        responses=TaskManagerOutputSerializer(many=True),
+        responses=TaskPageSerializer,
     )
     def get(self, request, project_id: int):
         project = project_get_for_user(user=request.user, project_id=project_id)
         reject_unknown_query_params(request, TASK_LIST_PARAMS)
+        if "page" in request.query_params:
+            raise ValidationError({"page": ["Pages are reached by cursor: follow `next`."]})
         tasks = visible_tasks(request, project, project.tasks.all())
         tasks = _filtered(request, tasks, may_see_gold=is_manager(request, project))
-        return self.paginated_response(
-            with_latest_suggestion(tasks), _task_serializer(request, project)
+        ordering = Ordering.of(_ordering(request))
+        cursor = query_param(request, "cursor", serializers.CharField(max_length=500))
+        if cursor is not None:
+            cursor = Cursor.decode(cursor, ordering=ordering, model=Task)
+        size = query_param(request, "page_size", serializers.IntegerField(min_value=1))
+        size = min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        exact = query_param(request, "count", serializers.ChoiceField(choices=["exact"]))
+        count, estimate = bounded_count(tasks, exact=exact is not None)
+        page = keyset_page(
+            with_latest_suggestion(tasks),
+            ordering=ordering, cursor=cursor, size=size,
         )
+        serializer_class = _task_serializer(request, project)
+        return Response(
+            {
+                "count": count,
+                "count_estimate": estimate,
+                "next": _page_link(request, page.next_cursor),
+                "previous": _page_link(request, page.previous_cursor),
+                "results": serializer_class(page.rows, many=True, context={"request": request}).data,
+            }
+        )
+
+
+def _page_link(request, cursor: Cursor | None) -> str | None:
+    if cursor is None:
+        return None
+    query = request.query_params.copy()
+    query["cursor"] = cursor.encode()
+    query.pop("count", None)  # the first page answered it
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
 class TaskDetailApi(ApiView):
@@ -217,18 +280,15 @@ def _filtered(request, tasks, *, may_see_gold: bool):
         if not may_see_gold:
             raise PermissionDenied("Only admins and managers may filter by is_gold.")
         tasks = tasks.filter(gold_result__isnull=not is_gold)
-    return tasks.order_by(*_ordering(request))
+    return tasks
 
 
-def _ordering(request) -> list[str]:
+def _ordering(request) -> str:
     ordering = query_param(request, "ordering", serializers.CharField())
     if ordering is None:
-        return ["id"]
-    keys = ordering.split(",")
-    bad = [key for key in keys if key not in ORDERINGS]
-    if bad:
+        return "id"
+    if ordering not in ORDERINGS:
         raise ValidationError(
-            {"ordering": [f"Cannot order by {bad[0]!r}; use one of: {', '.join(ORDERINGS)}."]}
+            {"ordering": [f"Cannot order by {ordering!r}; use one of: {', '.join(ORDERINGS)}."]}
         )
-    # id last makes pages stable when the chosen key has ties.
-    return keys if {"id", "-id"} & set(keys) else [*keys, "id"]
+    return ordering

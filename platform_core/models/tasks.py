@@ -108,6 +108,11 @@ class Task(models.Model):
             ),
             models.Index(fields=["project", "status"], name="task_status_idx"),
             models.Index(fields=["project", "id"], name="task_project_id_idx"),
+            # The task list pages by key (platform_core.apis.keyset): the next page of a million
+            # tasks by priority or age starts at the previous page's (key, id), read forwards or
+            # backwards from here, instead of sorting the project's tasks on every page.
+            models.Index(fields=["project", "priority", "id"], name="task_list_priority_idx"),
+            models.Index(fields=["project", "created_at", "id"], name="task_list_created_idx"),
             # Exports of accepted tasks read them in id order (platform_core.exports.reader);
             # on the (project, id) index above, each batch of 2,000 also stepped over the ~8,500
             # tasks of other states between them. Partial: written only when a task becomes

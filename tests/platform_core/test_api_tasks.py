@@ -107,8 +107,9 @@ def test_list_is_paginated_in_id_order(project, reviewer_client):
 
     assert response.json()["count"] == 3
     assert listed_ids(response) == [tasks[0].id, tasks[1].id]
-    second_page = reviewer_client.get(tasks_url(project, "?page_size=2&page=2"))
+    second_page = reviewer_client.get(response.json()["next"])
     assert listed_ids(second_page) == [tasks[2].id]
+    assert second_page.json()["next"] is None
 
 
 def test_list_suggestions_take_a_fixed_number_of_queries(
