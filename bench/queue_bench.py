@@ -19,8 +19,14 @@ time per request, which tell queueing on a busy machine apart from slow code (th
 accounting: bench/queue_bench_server.py); --cpu-by-endpoint adds the CPU that each endpoint's
 requests take in the application.
 
-Last line: `queue: N tasks, K clients, next p50 X ms p99 Y ms, submit p50 X ms p99 Y ms,
-R submits/s, overlap violations V`.
+The same clients then call a floor endpoint (an authenticated request that does no work,
+bench/queue_bench_urls.py) for as long, and one reviewer client pages through the task list
+(bench/queue_bench_list.py; --no-task-list skips it): milliseconds differ 3x between machines,
+multiples of the floor measured in the same run do not.
+
+Last lines: `task list: N tasks, 1 client, P pages, p50 X ms p99 Y ms; floor …; ratio …` and
+`queue: N tasks, K clients, next p50 X ms p99 Y ms, submit p50 X ms p99 Y ms, R submits/s,
+overlap violations V; floor p50 F ms p99 G ms; next A x p50 / B x p99; submit C x p50 / D x p99`.
 
 `--mode review` times the review queue the same way: every task carries one submitted
 annotation waiting for review (written set-based by --authors annotators, see
@@ -54,6 +60,7 @@ from queue_bench_review import (  # noqa: E402 - bench/ is on the path when run 
     reviewed_twice,
     served_to_several,
 )
+from queue_bench_list import floor_clause, floor_run, list_run  # noqa: E402
 from queue_bench_server import (  # noqa: E402
     measure,
     percentile,
@@ -345,6 +352,9 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the project afterwards")
     parser.add_argument(
+        "--no-task-list", action="store_true", help="skip timing the task list (one client)"
+    )
+    parser.add_argument(
         "--explain", action="store_true", help="print the claim's plan before and after the run"
     )
     parser.add_argument(
@@ -369,18 +379,23 @@ def main() -> None:
     connection.close()
 
     run = measure(args, project, tokens, Client)
+    floor = floor_run(args, project, tokens)
     violations = overlap_violations(project)
     if explain:
         print("claim plan after the run:\n" + explain_claim(project, 0), flush=True)
     print_figures(run)
+    listing = None if args.no_task_list else list_run(args, project)
     if not args.keep:
         delete_project(project, tokens)
+    if listing:
+        print(listing)
     next_ms, submit_ms = run["next_ms"], run["submit_ms"]
     print(
         f"queue: {args.tasks} tasks, {args.clients} clients, "
         f"next p50 {percentile(next_ms, .5):.1f} ms p99 {percentile(next_ms, .99):.1f} ms, "
         f"submit p50 {percentile(submit_ms, .5):.1f} ms p99 {percentile(submit_ms, .99):.1f} ms, "
-        f"{run['submitted'] / run['elapsed']:.0f} submits/s, overlap violations {violations}"
+        f"{run['submitted'] / run['elapsed']:.0f} submits/s, overlap violations {violations}; "
+        + floor_clause(run, floor)
     )
 
 
@@ -412,6 +427,7 @@ def review_main(args) -> None:
             print(f"claim plan before the {clients}-client run:\n{plan}", flush=True)
         connection.close()
         run = measure(args, project, tokens[:clients], ReviewClient)
+        floor = floor_run(args, project, tokens[:clients])
         twice = served_to_several(run["served"]), reviewed_twice(project)
         print(f"--- {clients} reviewer(s)")
         print_figures(run, names=("next-review", "verdict"))
@@ -427,7 +443,8 @@ def review_main(args) -> None:
             f"p99 {percentile(next_ms, .99):.1f} ms, "
             f"verdict p50 {percentile(verdict_ms, .5):.1f} ms "
             f"p99 {percentile(verdict_ms, .99):.1f} ms, "
-            f"{run['submitted'] / run['elapsed']:.0f} verdicts/s, double-served {sum(twice)}"
+            f"{run['submitted'] / run['elapsed']:.0f} verdicts/s, double-served {sum(twice)}; "
+            + floor_clause(run, floor).replace("next ", "next-review ").replace("submit ", "verdict ")
         )
     if explain:
         print("claim plan after the runs:\n" + explain_review_claim(project), flush=True)

@@ -10,7 +10,7 @@ writing), and sends it back in a header for the access log: `print_cpu_by_endpoi
 per endpoint.
 
 Only the standard library is imported at module level: gunicorn imports this module in its
-workers for `cpu_timed_application`.
+workers for `bench_application`.
 """
 import contextlib
 import http.client
@@ -32,12 +32,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_START_TIMEOUT_S = 60
 CPU_HEADER = "X-Bench-Cpu-Us"
+FLOOR_PATH = "/bench/floor/"  # served by queue_bench_urls
 
 
-def cpu_timed_application():
-    """config.wsgi's application, adding to each answer the CPU microseconds the worker's thread
+def bench_application(cpu_timed: bool = False):
+    """config.wsgi's application serving queue_bench_urls (the platform's URLs and the floor
+    endpoint); with `cpu_timed`, each answer carries the CPU microseconds the worker's thread
     spent on the request (CPU_HEADER). gunicorn calls this factory (see start_server)."""
+    from django.conf import settings
+
     from config.wsgi import application
+
+    # Read by Django's handler at the start of every request.
+    settings.ROOT_URLCONF = "queue_bench_urls"
+    if not cpu_timed:
+        return application
 
     def timed(environ, start_response):
         started = time.thread_time_ns()
@@ -67,10 +76,10 @@ def start_server(
         LOG_LEVEL="WARNING",
         CONN_MAX_AGE="600",
     )
-    app, log_format = ["config.wsgi"], "%(U)s %(s)s %(M)s"
-    if cpu_by_endpoint:  # this module, from bench/, wraps the application
-        factory = f"{Path(__file__).stem}:cpu_timed_application()"
-        app = [factory, "--pythonpath", str(Path(__file__).parent)]
+    # This module, from bench/, adds the floor endpoint (and, when asked, the CPU timing).
+    factory = f"{Path(__file__).stem}:bench_application(cpu_timed={bool(cpu_by_endpoint)})"
+    app, log_format = [factory, "--pythonpath", str(Path(__file__).parent)], "%(U)s %(s)s %(M)s"
+    if cpu_by_endpoint:
         log_format += f" %({{{CPU_HEADER.lower()}}}o)s"
     command = [
         str(Path(sys.executable).with_name("gunicorn")), *app,
