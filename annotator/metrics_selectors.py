@@ -3,15 +3,18 @@ runs once per metrics request (metrics_memo) and the sections (quality_selectors
 metrics_sections, suggestion_metrics, ml_assist.metrics_selectors) take their figures from it,
 so a figure shown in two sections is one figure, and a section adds no scan of its own.
 
-At a million tasks and 200,000 annotations each full read costs ~0.1 s on PostgreSQL (much of
-it joining the project's tasks), so reads are merged where their rows are the same. Rows
+At a million tasks and 200,000 annotations each full read costs ~0.1 s on PostgreSQL, so reads
+are merged where their rows are the same, and annotations and reviews are read by the copy of
+their task's project they carry (and reviews by the author they carry), never by joining the
+project's tasks or the reviewed annotations. Rows
 outside the window group under a null bucket, so one read serves the window and all time:
 the annotations (the window's throughput, hours and suggestions; quality's gold accuracy and
 everyone's username), and every verdict on people's annotations (quality's all-time figures,
 the window's per annotator, each annotator's accepted items per bucket). Spot-checks are one
-aggregate for the precision, the edit size and the machine labels they confirmed; the task
-counts by status also count the tasks that can hold overlapping annotations, which lets
-quality skip its agreement scan on projects without any. Reads group by ids, not names:
+aggregate for the precision and the edit size; the window's accepted tasks one index-only read
+per bucket, status and source (the machine's share); the task counts by status one more, and
+one probe says whether any task holds overlapping annotations, which lets quality skip its
+agreement scan on projects without any. Reads group by ids, not names:
 narrower rows sort in memory. About ten queries in all, however large the project.
 
 Buckets are UTC, from the period (platform_core.metrics.metrics_period).
@@ -104,9 +107,10 @@ def window_annotation_rows(*, project: Project, period: MetricsPeriod) -> list[d
 
 
 def accepted_tasks(*, project: Project, period: MetricsPeriod) -> list[dict]:
-    """Tasks accepted in the window (Task.accepted_at) per (bucket, status): `accepted` by a
-    reviewer (or confirmed by a spot-check), or `auto_accepted` and not checked. Read from
-    the index alone (task_accepted_at_idx covers the status and id)."""
+    """Tasks accepted in the window (Task.accepted_at) per (bucket, status, accepted_source):
+    `accepted` by a reviewer (or confirmed by a spot-check), or `auto_accepted` and not
+    checked; the source says whether the machine's label or an unchanged suggestion was kept.
+    Read from the index alone (task_accepted_at_idx covers the status and the source)."""
 
     def read() -> list[dict]:
         return list(
@@ -114,8 +118,8 @@ def accepted_tasks(*, project: Project, period: MetricsPeriod) -> list[dict]:
                 project=project, accepted_at__gte=period.since, accepted_at__lte=period.until
             )
             .order_by()
-            .values("status", bucket=bucket_of("accepted_at", period))
-            .annotate(n=Count("id"))
+            .values("status", "accepted_source", bucket=bucket_of("accepted_at", period))
+            .annotate(n=Count("*"))
         )
 
     return metrics_memo(("accepted_tasks", project.pk), read)
@@ -156,39 +160,20 @@ def review_verdict_rows(*, project: Project, period: MetricsPeriod) -> list[dict
 
 
 def spot_checks(*, project: Project, period: MetricsPeriod) -> dict:
-    """Verdicts on spot-checked machine labels of all time (accepted, corrected, rejected); the
-    number and mean of the edit figures stored on those given in the window (edits,
-    mean_edit); and per bucket the tasks accepted in the window whose machine label a
-    spot-check kept as it was ("confirmed": {bucket start: n})."""
+    """Verdicts on spot-checked machine labels of all time (accepted, corrected, rejected), and
+    the number and mean of the edit figures stored on those given in the window (edits,
+    mean_edit)."""
 
     def read() -> dict:
         in_window = Q(created_at__gte=period.since, created_at__lte=period.until)
         edited = in_window & Q(edit__isnull=False)
-        kept = Q(
-            verdict=ReviewVerdict.ACCEPT,
-            task__status=TaskStatus.ACCEPTED,
-            task__accepted_at__gte=period.since,
-            task__accepted_at__lte=period.until,
+        totals = Review.objects.filter(project=project, kind=ReviewKind.SPOT_CHECK).aggregate(
+            **_verdict_counts(),
+            edits=Count("id", filter=edited),
+            edit_sum=Sum(Cast(KT("edit__value"), FloatField()), filter=edited),
         )
-        rows = (
-            Review.objects.filter(project=project, kind=ReviewKind.SPOT_CHECK)
-            .order_by()
-            .values(confirmed=bucket_of(_when(kept, "task__accepted_at"), period))
-            .annotate(
-                **_verdict_counts(),
-                edits=Count("id", filter=edited),
-                edit_sum=Sum(Cast(KT("edit__value"), FloatField()), filter=edited),
-            )
-        )
-        totals = {name: 0 for name in (*VERDICTS, "edits")} | {"edit_sum": 0.0, "confirmed": {}}
-        for row in rows:
-            for name in (*VERDICTS, "edits"):
-                totals[name] += row[name]
-            totals["edit_sum"] += row["edit_sum"] or 0.0
-            if row["confirmed"] is not None:
-                totals["confirmed"][row["confirmed"]] = row["accepted"]
-        edits = totals["edits"]
-        totals["mean_edit"] = totals.pop("edit_sum") / edits if edits else None
+        edits, edit_sum = totals["edits"], totals.pop("edit_sum")
+        totals["mean_edit"] = (edit_sum or 0.0) / edits if edits else None
         return totals
 
     return metrics_memo(("spot_checks", project.pk), read)

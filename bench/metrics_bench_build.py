@@ -147,6 +147,10 @@ STEPS = (
             accepted_at = CASE WHEN w.verdict = 'reject' THEN NULL
                                WHEN w.auto THEN w.created   -- a confirmation keeps its time
                                WHEN w.verdict IS NOT NULL THEN w.reviewed_at END,
+            -- As the review service records it: a kept machine label or unchanged suggestion.
+            accepted_source = CASE WHEN w.verdict = 'accept' AND w.auto THEN 'machine'
+                                   WHEN w.verdict = 'accept' AND w.shown AND w.r_changed >= 0.3
+                                   THEN 'suggestion' END,
             updated_at = %(now)s
         FROM bench_work w WHERE t.id = w.task_id"""),
 )

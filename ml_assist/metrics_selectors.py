@@ -9,38 +9,33 @@ final label the machine produced:
 - accepted unchanged: tasks accepted from an annotation that was the suggestion unchanged
   (changed_from_suggestion false) and that no reviewer corrected. With overlap, one such
   accepted annotation is enough.
-The accepted tasks per bucket and status, and the spot-checks, are the annotator app's reads
-(shared with throughput, cost and quality); one more aggregate query counts the unchanged ones
-(the window's accepted tasks with such an annotation). Its conditions on other rows are
-semi- and anti-joins in WHERE, which the database plans as such; an EXISTS inside an
-aggregate's FILTER would run once per row.
+Both are recorded on the task when it becomes accepted (Task.accepted_source, written by
+annotator.services.reviews), so the figures come from the annotator app's read of the accepted
+tasks per bucket, status and source (shared with throughput, cost and quality), with no query
+of their own.
 
 The precision of auto-accepted labels is quality's (annotator.quality_selectors
 .spot_check_precision, the same figure and query), compared with the project's target.
 """
-from datetime import UTC
-
-from django.db.models import Count, Exists, OuterRef
-from django.db.models.functions import Trunc
-
-from annotator.metrics_selectors import accepted_tasks, spot_checks
-from annotator.models import Annotation, AnnotationStatus, Review, ReviewVerdict
+from annotator.metrics_selectors import accepted_tasks
 from annotator.quality_selectors import spot_check_precision
-from platform_core.metrics import MINIMUM_SAMPLE, MetricsPeriod, metrics_period, sample_size
-from platform_core.models import Project, Task, TaskStatus
+from platform_core.metrics import MINIMUM_SAMPLE, metrics_period, sample_size
+from platform_core.models import AcceptedSource, Project, TaskStatus
 
 
 def project_machine(*, project: Project) -> dict:
     period = metrics_period(project=project)
-    accepted, auto = {}, {}
+    accepted, auto, unchanged = {}, {}, {}
     for row in accepted_tasks(project=project, period=period):
-        accepted[row["bucket"]] = accepted.get(row["bucket"], 0) + row["n"]
-        if row["status"] == TaskStatus.AUTO_ACCEPTED:
-            auto[row["bucket"]] = auto.get(row["bucket"], 0) + row["n"]
-    # Accepted since a spot-check kept the machine's label: the machine's work too.
-    for start, n in spot_checks(project=project, period=period)["confirmed"].items():
-        auto[start] = auto.get(start, 0) + n
-    unchanged = _accepted_unchanged(project, period)
+        bucket, n = row["bucket"], row["n"]
+        accepted[bucket] = accepted.get(bucket, 0) + n
+        # Accepted since a spot-check kept the machine's label: the machine's work too.
+        if row["status"] == TaskStatus.AUTO_ACCEPTED or (
+            row["accepted_source"] == AcceptedSource.MACHINE
+        ):
+            auto[bucket] = auto.get(bucket, 0) + n
+        elif row["accepted_source"] == AcceptedSource.SUGGESTION:
+            unchanged[bucket] = unchanged.get(bucket, 0) + n
     machine = {start: auto.get(start, 0) + unchanged.get(start, 0) for start in accepted}
     accepted_series = period.series(accepted)
     machine_series = period.series(machine)
@@ -62,35 +57,6 @@ def project_machine(*, project: Project) -> dict:
         "auto_accept_precision": _precision_against_target(project),
         "threshold": project.auto_accept_threshold,
     }
-
-
-def _bucket(field: str, period: MetricsPeriod):
-    return Trunc(field, period.bucket, tzinfo=UTC)
-
-
-def _accepted_unchanged(project: Project, period: MetricsPeriod) -> dict:
-    # The project on each side lets the database read only this project's rows of the
-    # annotations and reviews when it hashes them for the semi-join.
-    corrected = Review.objects.filter(
-        project=project, annotation=OuterRef("pk"), verdict=ReviewVerdict.CORRECT
-    )
-    kept = Annotation.objects.filter(
-        project=project, task=OuterRef("pk"), status=AnnotationStatus.ACCEPTED,
-        changed_from_suggestion=False,
-    ).exclude(Exists(corrected))
-    rows = (
-        Task.objects.filter(
-            project=project,
-            status=TaskStatus.ACCEPTED,
-            accepted_at__gte=period.since,
-            accepted_at__lte=period.until,
-        )
-        .filter(Exists(kept))
-        .order_by()
-        .values(bucket=_bucket("accepted_at", period))
-        .annotate(tasks=Count("id"))
-    )
-    return {row["bucket"]: row["tasks"] for row in rows}
 
 
 def _precision_against_target(project: Project) -> dict:

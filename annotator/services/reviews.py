@@ -31,7 +31,7 @@ from annotator.selectors import TASK_ROWS
 from annotator.services.errors import QueueConflict
 from annotator.services.review_queue import ITEM_ROWS
 from annotator.signals import machine_label_reviewed
-from platform_core.models import Prediction, Project, Task, TaskStatus
+from platform_core.models import AcceptedSource, Prediction, Project, Task, TaskStatus
 from platform_core.results import results_equal, validate_result
 from platform_core.selectors import PROJECT_ROWS
 from platform_core.sql import fetch_one, hot_cursor
@@ -170,6 +170,7 @@ def review_record(
             if not _items_pending(task):
                 task.status = TaskStatus.ACCEPTED
                 task.accepted_result = final
+                task.accepted_source = _accepted_source(task, item.kind, verdict)
                 # A spot-check confirming an auto-accepted label keeps the machine's time.
                 task.accepted_at = task.accepted_at or timezone.now()
     _task_save(task)
@@ -199,8 +200,17 @@ _ANNOTATION_STATUS_SQL = (
 )
 _TASK_SAVE_SQL = f"""
 UPDATE {_TASK} SET status = %(status)s, annotation_count = %(annotation_count)s,
-    accepted_result = %(accepted_result)s, accepted_at = %(accepted_at)s, updated_at = %(now)s
+    accepted_result = %(accepted_result)s, accepted_at = %(accepted_at)s,
+    accepted_source = %(accepted_source)s, updated_at = %(now)s
 WHERE id = %(task)s
+"""
+# An accepted annotation of the task that kept the suggestion and that no verdict corrected.
+_SUGGESTION_KEPT_SQL = f"""
+SELECT 1 FROM {Annotation._meta.db_table} a
+WHERE a.task_id = %s AND a.status = %s AND a.changed_from_suggestion = %s
+  AND NOT EXISTS (SELECT 1 FROM {Review._meta.db_table} r
+                  WHERE r.annotation_id = a.id AND r.verdict = %s)
+LIMIT 1
 """
 _ACCEPTED_RESULT = Task._meta.get_field("accepted_result")
 _STATUS_FIELDS = frozenset({"status", "updated_at"})
@@ -230,6 +240,18 @@ def _annotation_status_set(annotation: Annotation, status: str) -> None:
     post_save.send(created=False, **signal)
 
 
+def _accepted_source(task: Task, kind: str, verdict: str) -> str | None:
+    """Where the label of a task becoming accepted came from, for the machine's share: the
+    machine's when a spot-check kept it, the suggestion's when an annotation kept it and no
+    reviewer corrected it, else (a person's label) None."""
+    if kind == ReviewKind.SPOT_CHECK:
+        return AcceptedSource.MACHINE if verdict == ReviewVerdict.ACCEPT else None
+    params = [task.pk, AnnotationStatus.ACCEPTED, False, ReviewVerdict.CORRECT]
+    with hot_cursor() as cursor:
+        cursor.execute(_SUGGESTION_KEPT_SQL, params)
+        return AcceptedSource.SUGGESTION if cursor.fetchone() is not None else None
+
+
 def _items_pending(task: Task) -> bool:
     """Whether other items of the task still wait for a verdict. Precondition: holding the
     task's row lock, which every writer of its items takes, so the answer holds until commit."""
@@ -245,6 +267,7 @@ def _task_save(task: Task) -> None:
         "annotation_count": task.annotation_count,
         "accepted_result": _ACCEPTED_RESULT.get_db_prep_save(task.accepted_result, connection),
         "accepted_at": connection.ops.adapt_datetimefield_value(task.accepted_at),
+        "accepted_source": task.accepted_source,
         "now": connection.ops.adapt_datetimefield_value(task.updated_at),
         "task": task.pk,
     }

@@ -54,26 +54,23 @@ def test_a_row_without_a_project_is_refused():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_fills_the_project_of_existing_rows():
+def test_migrations_fill_the_copies_in_existing_rows():
+    task, user = TaskFactory(), UserFactory()
     before = [("annotator", "0007_lead_time_unknown")]
-    after = [("annotator", "0010_review_author")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:
         old = executor.loader.project_state(before).apps
-        task = old.get_model("platform", "Task").objects.get(pk=TaskFactory().pk)
-        user = old.get_model("auth", "User").objects.get(pk=UserFactory().pk)
         annotation = old.get_model("annotator", "Annotation").objects.create(
-            task=task, annotator=user, result={"labels": ["positive"]}
+            task_id=task.pk, annotator_id=user.pk, result={"labels": ["positive"]}
         )
         review = old.get_model("annotator", "Review").objects.create(
-            task=task, annotation=annotation, kind="annotation", reviewer=user,
+            task_id=task.pk, annotation=annotation, kind="annotation", reviewer_id=user.pk,
             verdict="accept", reviewed_result={}, result={},
         )
     finally:
         executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(after)
+        executor.migrate(executor.loader.graph.leaf_nodes())  # later apps' migrations too
     assert Annotation.objects.get(pk=annotation.pk).project_id == task.project_id
     review = Review.objects.get(pk=review.pk)
     assert (review.project_id, review.author_id) == (task.project_id, user.pk)

@@ -29,7 +29,7 @@ import pytest
 from annotator.models import AnnotationStatus, Review, ReviewItem
 from ml_assist.routing_models import RoutingDecision
 from platform_core.holdout import suggestion_holdout
-from platform_core.models import Role, Task, TaskStatus
+from platform_core.models import AcceptedSource, Role, Task, TaskStatus
 from tests.annotator.factories import AnnotationFactory
 from tests.factories import MembershipFactory, ProjectFactory
 from tests.platform_core.factories import PredictionFactory, TaskFactory
@@ -67,10 +67,13 @@ class Builder:
         # Explicit ids, chosen by the holdout hash, far above the sequence's.
         return (i for i in count(900_000) if suggestion_holdout(i, HOLDOUT) is held)
 
-    def task(self, *, held=False, status=TaskStatus.NEW, accepted_at=None, **fields):
+    def task(self, *, held=False, status=TaskStatus.NEW, accepted_at=None, source=None,
+             **fields):
         with frozen(at(1)):
             task = TaskFactory(project=self.project, pk=next(self.ids[held]), **fields)
-        Task.objects.filter(pk=task.pk).update(status=status, accepted_at=accepted_at)
+        Task.objects.filter(pk=task.pk).update(
+            status=status, accepted_at=accepted_at, accepted_source=source
+        )
         return task
 
     def suggestion(self, task, when=None):
@@ -115,7 +118,7 @@ def fixed(org, member):
     make = Builder(project, member(Role.REVIEWER, org))
     accepted, submitted = TaskStatus.ACCEPTED, AnnotationStatus.ACCEPTED
 
-    t1 = make.task(status=accepted, accepted_at=at(8, 11))
+    t1 = make.task(status=accepted, accepted_at=at(8, 11), source=AcceptedSource.SUGGESTION)
     a1 = make.annotation(t1, alice, at(8, 10), 600, prediction=make.suggestion(t1),
                          changed=False, status=submitted)
     make.review(t1, at(8, 11), "accept", annotation=a1)
@@ -135,7 +138,7 @@ def fixed(org, member):
                          changed=False, status=AnnotationStatus.REJECTED)
     make.review(t4, at(10, 9), "reject", annotation=a4)
 
-    t5 = make.task(status=accepted, accepted_at=at(8, 6))
+    t5 = make.task(status=accepted, accepted_at=at(8, 6), source=AcceptedSource.MACHINE)
     p5 = make.routed(t5, at(8, 6), sampled=True, verdict="correct")
     make.review(t5, at(9, 15), "accept", kind="spot_check",
                 edit={"metric": "labels_changed", "value": 0.0})
