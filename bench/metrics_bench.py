@@ -18,7 +18,9 @@ deleted at the end unless --keep; --reuse keeps it and skips the build next time
 Timed in process through Django's test client as a manager, interleaved: the metrics call
 (?window=30d&bucket=day), the dashboard page (its HTML: the page fetches the metrics itself)
 and, as the reference, GET /api/v1/projects/{id}/ (DEBUG on, as in the other in-process
-benches); then one more metrics call's SQL, slowest first (--explain: the slowest three's plans).
+benches); then the CPU time of a metrics call (Django's and the database's: a figure other
+load on the machine barely changes), and one more call's SQL, slowest first (--explain: the
+slowest three's plans).
 
 Each export format of the type streams from `manage.py export_project` in a child process to a
 pipe, --export-runs times (the run of median rate is reported): first byte from the child's
@@ -85,6 +87,39 @@ def time_pages(project, manager, repeat: int) -> dict[str, list[float]]:
             if round_ >= WARMUP_ROUNDS:
                 times[name].append(elapsed)
     return times
+
+
+def metrics_cpu(project, manager, repeat: int) -> tuple[float, float]:
+    """CPU milliseconds per metrics call (mean of `repeat`): this process's (Django) and its
+    database backend's (from /proc; the server runs on this machine), with parallel query
+    workers off so that the backend does all of the database's work. Unlike the wall time,
+    CPU time barely grows when other work shares the cores: on an idle machine the call
+    takes about their sum (or less, with the parallel workers on)."""
+    from django.db import connection
+
+    client = signed_in(manager)
+    url = f"/api/v1/projects/{project.pk}/metrics/?window=30d&bucket=day"
+    client.get(url)  # the connection is opened (and kept: CONN_MAX_AGE) before measuring
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
+
+    def backend_ms() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+    web = database = 0.0
+    try:
+        for _ in range(repeat):
+            web_started, database_started = time.process_time(), backend_ms()
+            client.get(url)
+            web += (time.process_time() - web_started) * 1000
+            database += backend_ms() - database_started
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET max_parallel_workers_per_gather")
+    return web / repeat, database / repeat
 
 
 def metrics_queries(project, manager, explain: bool) -> None:
@@ -279,6 +314,9 @@ def main() -> None:
             p50, p99 = percentile(times[page], 0.5), percentile(times[page], 0.99)
             print(f"{page}: {args.repeat} calls, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
                   f"max {max(times[page]):.1f} ms = {p50 / reference:.1f} x the reference")
+        web_ms, database_ms = metrics_cpu(project, manager, args.repeat)
+        print(f"metrics CPU per call: web {web_ms:.0f} ms + database {database_ms:.0f} ms = "
+              f"{web_ms + database_ms:.0f} ms (one backend, no parallel workers)")
         metrics_queries(project, manager, args.explain)
         exports = time_exports(project, manager, args.export_runs)
     finally:
