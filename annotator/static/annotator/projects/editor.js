@@ -193,6 +193,9 @@ function settingsBody() {
     review_sample_rate: numberOrUndefined("pe-review-sample-rate"),
     suggestion_holdout_rate: numberOrUndefined("pe-holdout"),
     target_precision: numberOrUndefined("pe-target-precision"),
+    annotation_review_rate: numberOrUndefined("pe-annotation-review-rate"),
+    // Empty turns routing off (null), which the API takes as it is.
+    auto_accept_threshold: numberOrUndefined("pe-auto-accept") ?? null,
     hourly_rate: $("pe-hourly-rate").value.trim() || "0",
     model_server_url: $("pe-model-server").value.trim(),
   };
@@ -229,12 +232,31 @@ async function create() {
   say(describeError(answer, code), { error: true });
 }
 
+// What the settings page loaded: a save sends only the fields changed since, so it never writes
+// back a stale value of one it did not touch (routing may have moved the threshold meanwhile).
+let savedSettings = null;
+
+function changedSettings() {
+  const body = settingsBody();
+  const changed = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (JSON.stringify(value) !== JSON.stringify(savedSettings[key])) changed[key] = value;
+  }
+  return changed;
+}
+
 async function update(extra) {
   $("pe-in-use").hidden = true;
+  const changed = changedSettings();
+  if (!Object.keys(changed).length) {
+    say("Nothing changed.");
+    return;
+  }
   const url = urlFor(config.urls.project, config.projectId);
-  const { status: code, body: answer } = await api("PATCH", url, { ...settingsBody(), ...extra });
+  const { status: code, body: answer } = await api("PATCH", url, { ...changed, ...extra });
   if (code === 200 && answer) {
     editor.markSaved();
+    savedSettings = { ...savedSettings, ...changed };
     say("Settings saved.");
     if (answer.label_rename_job) followRename(answer.label_rename_job);
     return;
@@ -324,6 +346,7 @@ if (isNew) {
 } else {
   editor.load(config.labelConfig, config.options[taskType], { saved: true });
   showLabelsSection();
+  savedSettings = settingsBody();
   refreshSave();
   schedulePreview();
 }
