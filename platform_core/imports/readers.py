@@ -8,10 +8,12 @@ import codecs
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
 import ijson
+import orjson
 from django.conf import settings
 
 from platform_core.imports.records import ImportFileError, RowError
@@ -44,7 +46,7 @@ def read_json_lines(stream: BinaryIO) -> Iterator[Row]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = _parse_line(line)
         except (ValueError, UnicodeDecodeError) as exc:
             bad += 1
             if not parsed and bad >= 20:
@@ -59,6 +61,25 @@ def read_json_lines(stream: BinaryIO) -> Iterator[Row]:
 
 
 NOT_JSON_LINES = "This is not a JSON Lines file: no row could be read."
+# orjson reads integers past 64 bits as floats (losing digits); a line with a run of 20 digits
+# may hold one, and goes to json.
+_LONG_DIGIT_RUN = re.compile(rb"[0-9]{20}")
+
+
+def _parse_line(line: bytes):
+    """One JSON value: orjson's parser (3-4x json's speed); json's for what orjson refuses or
+    reads differently, so that errors read as before. NaN and Infinity are not JSON and are
+    refused (json would pass them to the database, which refuses the whole batch)."""
+    if not _LONG_DIGIT_RUN.search(line):
+        try:
+            return orjson.loads(line)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(line, parse_constant=_refuse_constant)
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _bounded_lines(stream: BinaryIO, limit: int) -> Iterator[bytes | None]:

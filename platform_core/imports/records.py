@@ -1,7 +1,10 @@
 """What readers hand to the writer: one TaskRecord per good row, one RowError per bad one."""
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
+
+import orjson
 
 
 class ImportFileError(Exception):
@@ -43,6 +46,27 @@ class TaskRecord:
 
 
 def canonical_json(value) -> str:
+    """Sorted keys, no spaces, UTF-8 text: the form checksums are taken of.
+
+    orjson writes it several times faster than json, byte for byte the same for strings (every
+    escape), integers, booleans, null and nesting. Floats it may write otherwise (json 1e-05,
+    orjson 0.00001; json 1e-07, orjson 1e-7), and integers past 64 bits it refuses: for those
+    the text comes from json, which the stored checksums were made with. A float always shows
+    a digit followed by "." or "e", so only text holding that pair (a float, or a string such
+    as "4.5 stars") takes json's slower path."""
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError: a big integer, a surrogate, a key not a string
+        return _json_canonical(value)
+    if _MAYBE_FLOAT.search(text):
+        return _json_canonical(value)
+    return text.decode()
+
+
+_MAYBE_FLOAT = re.compile(rb"[0-9][.eE]")
+
+
+def _json_canonical(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

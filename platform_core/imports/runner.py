@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from platform_core.extensions import tasks_imported, tasks_without_work
 from platform_core.imports.archives import ArchiveSource
+from platform_core.imports.pipeline import chunked, read_ahead
 from platform_core.imports.readers import read_csv, read_json_array, read_json_lines, sniff_json_container
 from platform_core.imports.records import ImportFileError, RowError
 from platform_core.imports.rows import RowConverter
-from platform_core.imports.writer import TaskWriter
+from platform_core.imports.writer import BATCH_SIZE, TaskWriter
 from platform_core.jobs import ProjectDeleting, job_begin, job_heartbeat
 from platform_core.models import Dataset, ImportJob, ImportStatus, Project, Task, TaskStatus
 
@@ -81,16 +82,25 @@ class _Run:
         self.announced_upto = 0
 
     def consume(self, path: str) -> None:
-        for item in self._items(path):
-            if isinstance(item, RowError):
-                self.error_count += 1
-                if len(self.errors) < settings.IMPORT_MAX_REPORTED_ERRORS:
-                    self.errors.append({"row": item.row, "error": item.error})
-            elif self.writer.add(item):
-                self._announce_written()
-                self._save_progress()
+        for chunk in self._chunks(path):
+            for item in chunk:
+                if isinstance(item, RowError):
+                    self.error_count += 1
+                    if len(self.errors) < settings.IMPORT_MAX_REPORTED_ERRORS:
+                        self.errors.append({"row": item.row, "error": item.error})
+                elif self.writer.add(item):
+                    self._announce_written()
+            self._save_progress()
         self.writer.flush()
         self._announce_written()
+
+    def _chunks(self, path: str) -> Iterator[list]:
+        """Row files are read and converted in a thread, a batch or two ahead of the writes
+        (platform_core.imports.pipeline). Archives store each member's media as they read it:
+        one at a time, in this thread, so a failed import knows every file it stored."""
+        if PurePosixPath(self.job.source_name).suffix.lower() == ".zip":
+            return ([item] for item in self._items(path))
+        return read_ahead(chunked(self._items(path), BATCH_SIZE))
 
     def _announce_written(self) -> None:
         """Apps built on the platform finish the tasks written since the last batch (their queue
@@ -126,8 +136,6 @@ class _Run:
                     yield item
                 else:
                     yield from converter.convert(*item)
-                    if time.monotonic() - self.last_saved > PROGRESS_INTERVAL_S * 4:
-                        self._save_progress()
 
     def _counts(self) -> dict:
         return {
@@ -137,12 +145,19 @@ class _Run:
             "error_count": self.error_count,
         }
 
+    def _file_position(self) -> int:
+        """How far the reader is; it may have finished and closed the file a moment ago."""
+        try:
+            return self.position()
+        except ValueError:  # tell() on the closed file
+            return self.job.file_size
+
     def _save_progress(self) -> None:
         now = time.monotonic()
         if now - self.last_saved < PROGRESS_INTERVAL_S:
             return
         self.last_saved = now
-        fields = {**self._counts(), "errors": self.errors, "file_position": self.position()}
+        fields = {**self._counts(), "errors": self.errors, "file_position": self._file_position()}
         ImportJob.objects.filter(pk=self.job.pk).update(**fields)
         if self.on_progress:
             for name, value in fields.items():

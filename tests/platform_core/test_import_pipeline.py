@@ -1,0 +1,185 @@
+"""The import's fast path: reading ahead in a thread, one fast JSON serialisation per row with
+the checksums unchanged, COPY straight into the task table with a safe fallback, and batch
+commits that do not wait for the disk while the job's own commit does."""
+import json
+import random
+import threading
+import time
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+
+from platform_core.imports import pipeline, writer
+from platform_core.imports.readers import read_json_lines
+from platform_core.imports.records import canonical_json, data_record
+from platform_core.imports.runner import import_run
+from platform_core.imports.services import import_job_create
+from platform_core.models import Dataset, Task
+
+pytestmark = pytest.mark.django_db
+
+
+def jsonl(*rows) -> str:
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+def run_import(project, name, content: str):
+    job = import_job_create(
+        project=project, user=None, upload=ContentFile(content.encode(), name=name), enqueue=False
+    )
+    return import_run(job_id=job.pk)
+
+
+# -- reading ahead -------------------------------------------------------------------------------
+
+
+def test_read_ahead_hands_over_every_chunk_in_order():
+    chunks = [[i, i + 1] for i in range(0, 100, 2)]
+
+    assert list(pipeline.read_ahead(iter(chunks))) == chunks
+
+
+def test_read_ahead_raises_a_reading_error_after_the_chunks_read_before_it():
+    def chunks():
+        yield [1]
+        yield [2]
+        raise ValueError("broken file")
+
+    seen = []
+    with pytest.raises(ValueError, match="broken file"):
+        for chunk in pipeline.read_ahead(chunks()):
+            seen.append(chunk)
+
+    assert seen == [[1], [2]]
+
+
+def test_read_ahead_stays_a_bounded_number_of_chunks_ahead_and_stops_with_its_consumer():
+    produced, closed = [], threading.Event()
+
+    def chunks():
+        try:
+            for i in range(1000):
+                produced.append(i)
+                yield [i]
+        finally:
+            closed.set()
+
+    reader = pipeline.read_ahead(chunks(), depth=2)
+    assert next(reader) == [0]
+    time.sleep(0.3)  # time enough to read far ahead, were it unbounded
+    assert len(produced) <= 4  # the one taken, two waiting, one blocked on the full queue
+    reader.close()  # the consumer stops early (a write failed)
+
+    assert closed.wait(2)
+    assert len(produced) <= 4
+
+
+# -- one serialisation, the same checksums ------------------------------------------------------
+
+
+def _json_text(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_canonical_json_is_byte_for_byte_what_json_wrote_so_checksums_do_not_change():
+    rng = random.Random(3)
+
+    def value(depth=0):
+        roll = rng.random()
+        if depth > 3 or roll < 0.4:
+            return rng.choice([
+                rng.random() * 10 ** rng.randint(-9, 22), rng.randint(-2**70, 2**70), 1e-5, 1e16,
+                -0.0, "".join(chr(rng.randint(0, 0x2FFF)) for _ in range(6)), "4.5 stars", None,
+                True, 2**64 - 1,
+            ])
+        if roll < 0.7:
+            return [value(depth + 1) for _ in range(3)]
+        return {f"k{rng.randint(0, 99)}": value(depth + 1) for _ in range(3)}
+
+    for _ in range(3000):
+        item = value()
+        assert canonical_json(item) == _json_text(item)
+
+
+def test_json_lines_keep_big_integers_exact_and_refuse_nan(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(b'{"text": "a", "id": 123456789012345678901234}\n{"text": "b", "score": NaN}\n')
+
+    with path.open("rb") as stream:
+        rows = list(read_json_lines(stream))
+
+    assert rows[0] == (1, {"text": "a", "id": 123456789012345678901234})
+    assert rows[1].row == 2 and "NaN" in rows[1].error
+
+
+# -- COPY straight into the table ----------------------------------------------------------------
+
+
+def test_duplicates_in_the_file_and_in_the_project_are_counted_once_each(project):
+    first = run_import(project, "a.jsonl", jsonl({"text": "a"}, {"text": "b"}))
+    second = run_import(project, "b.jsonl", jsonl({"text": "b"}, {"text": "c"}, {"text": "c"}))
+
+    assert (first.imported, first.duplicates) == (2, 0)
+    assert (second.imported, second.duplicates) == (1, 2)
+    assert sorted(Task.objects.filter(project=project).values_list("data__text", flat=True)) == ["a", "b", "c"]
+
+
+@pytest.mark.servers
+def test_a_row_written_by_another_import_meanwhile_sends_the_batch_the_staged_way(project, monkeypatch):
+    """The look-up said new, then a concurrent import stored the same row: COPY's unique
+    violation undoes the batch's savepoint and ON CONFLICT settles it."""
+    run_import(project, "a.jsonl", jsonl({"text": "a"}))
+    staged = []
+    monkeypatch.setattr(writer.TaskWriter, "_not_stored_yet", lambda self, cursor, batch: list(batch))
+    real_staged = writer.TaskWriter._copy_staged
+    monkeypatch.setattr(
+        writer.TaskWriter, "_copy_staged",
+        lambda self, *args: staged.append(True) or real_staged(self, *args),
+    )
+
+    job = run_import(project, "b.jsonl", jsonl({"text": "a"}, {"text": "new"}))
+
+    assert staged == [True]
+    assert (job.imported, job.duplicates) == (1, 1)
+    assert Task.objects.filter(project=project).count() == 2
+
+
+@pytest.mark.servers
+@pytest.mark.django_db(transaction=True)  # the batch's own commit, not a savepoint in the test's
+def test_batches_commit_without_waiting_for_the_disk_and_the_setting_ends_with_them(project):
+    dataset = Dataset.objects.create(project=project, name="d")
+    task_writer = writer.TaskWriter(project=project, dataset=dataset)
+    seen = []
+    real_copy = writer.TaskWriter._copy_tasks
+
+    def copy_and_look(self, cursor, batch, now):
+        cursor.execute("SHOW synchronous_commit")
+        seen.append(cursor.fetchone()[0])
+        return real_copy(self, cursor, batch, now)
+
+    writer.TaskWriter._copy_tasks = copy_and_look
+    try:
+        task_writer.add(data_record(1, {"text": "x"}))
+        task_writer.flush()
+    finally:
+        writer.TaskWriter._copy_tasks = real_copy
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        after = cursor.fetchone()[0]
+
+    assert seen == ["off"]
+    assert after == "on"  # the job's own commit, later on this connection, waits for the disk
+
+
+def test_suggestions_imported_with_rows_attach_to_the_right_tasks(project):
+    rows = [
+        {"data": {"text": f"t{i}"}, "predictions": [{"result": [{"type": "choices", "value": {"choices": ["positive"]}}], "score": i / 10}]}
+        for i in range(3)
+    ]
+
+    job = run_import(project, "ls.json", json.dumps(rows))
+
+    assert job.imported == 3
+    scores = dict(Task.objects.filter(project=project).values_list("data__text", "predictions__confidence"))
+    assert scores == {"t0": 0.0, "t1": 0.1, "t2": 0.2}
