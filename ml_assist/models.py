@@ -3,7 +3,12 @@
 from django.conf import settings
 from django.db import models
 
-from ml_assist.routing_models import RoutingDecision, RoutingVerdict  # noqa: F401 (registers them)
+from ml_assist.routing_models import (  # noqa: F401 (registers them)
+    RoutingDecision,
+    RoutingPolicy,
+    RoutingVerdict,
+    ThresholdEvent,
+)
 from platform_core.models import Project
 from platform_core.models.jobs import OPEN_JOB_STATUSES, Job, JobStatus  # noqa: F401 (their home)
 
@@ -31,6 +36,9 @@ class ModelVersion(models.Model):
         default=dict, blank=True, help_text="Measured on held-out accepted labels."
     )
     ece = models.FloatField(null=True, blank=True, help_text="Expected calibration error.")
+    # The reliability curve on the held-out labels: [{"low", "high", "n", "confidence",
+    # "accuracy"}] per confidence bin that holds any (ml_assist.thresholds.reliability_bins).
+    reliability = models.JSONField(default=list, blank=True)
     artifact = models.FileField(upload_to=artifact_path, max_length=500)
     artifact_signature = models.CharField(max_length=64)
     is_active = models.BooleanField(default=False)

@@ -4,11 +4,16 @@
   project's `auto_accept_threshold` become `auto_accepted`, with the prediction's result as
   their `accepted_result`; a random `review_sample_rate` share of them is flagged for a
   spot-check (RoutingDecision.sampled_for_review), whose verdict confirms or replaces it.
+  In the exploration band just under the threshold (RoutingPolicy), a random share of tasks
+  goes to a reviewer instead of an annotator: `submitted` with the suggestion as the result
+  under review, never accepted before a verdict. Their verdicts are the evidence that lowers
+  the threshold (ml_assist.services.thresholds).
 - `precision_estimate`: precision of auto-accepted labels on the reviewed spot-check sample,
   with a 95% Wilson score interval. Only the random sample counts: labels reviewed for other
   reasons (a complaint) are not a fair sample.
-- `threshold_adjust`: when the interval's lower bound is under `target_precision`, raise the
-  threshold and send the auto-accepted, unreviewed tasks now under it back to the queue.
+- `threshold_adjust`: when the precision measured at the threshold falls short of
+  `target_precision`, raise the threshold, send the auto-accepted, unreviewed tasks now under it back to the queue, and log
+  the move with its evidence (ThresholdEvent).
 - `suggestion_holdout`: the stable share of tasks served without a suggestion.
 """
 import random
@@ -21,8 +26,16 @@ from django.utils import timezone
 
 from annotator.models import Annotation, ReviewItem, ReviewKind
 from annotator.quality import wilson_interval
+from ml_assist.models import ModelVersion
 from ml_assist.priority import id_batch_size, in_batches
-from ml_assist.routing_models import RoutingDecision, RoutingVerdict
+from ml_assist.routing_models import (
+    RoutingDecision,
+    RoutingPolicy,
+    RoutingVerdict,
+    ThresholdEvent,
+    ThresholdEventKind,
+    ThresholdEvidence,
+)
 from platform_core.holdout import suggestion_holdout  # noqa: F401 (part of routing's API)
 from platform_core.models import Prediction, Project, Task, TaskStatus
 
@@ -41,6 +54,8 @@ class RoutingResult:
     sampled_for_review: list[int] = field(default_factory=list)
     # Confident, but taken, annotated, locked or routed before: left in the queue.
     skipped: list[int] = field(default_factory=list)
+    # From the exploration band: sent to a reviewer, not accepted.
+    explored: list[int] = field(default_factory=list)
 
 
 class PrecisionEstimate(NamedTuple):
@@ -134,7 +149,63 @@ def route_confident(
             result.auto_accepted.extend(ids)
     routed = set(result.auto_accepted)
     result.skipped = [task_id for task_id in wanted if task_id not in routed]
+    policy = routing_policy_of(project)
+    if policy.exploration_rate > 0:
+        floor = threshold - policy.exploration_width
+        band = sorted(t for t, value in confidences.items() if floor <= value < threshold)
+        chosen = [t for t in band if rng.random() < policy.exploration_rate]
+        result.explored = _explore(project, chosen, confidences, threshold, model_version)
     return result
+
+
+def _explore(project, task_ids, confidences, threshold, model_version) -> list[int]:
+    """Send the tasks to a reviewer with their suggestion as the result under review."""
+    explored = []
+    now = timezone.now()
+    with transaction.atomic():
+        for batch in in_batches(task_ids, id_batch_size()):
+            ids = sorted(
+                _routable(project)
+                .filter(pk__in=batch)
+                .select_for_update(skip_locked=True)
+                .values_list("id", flat=True)
+            )
+            predictions = _prediction_ids(ids, model_version)
+            ids = [task_id for task_id in ids if task_id in predictions]
+            if not ids:
+                continue
+            # `submitted`: out of the labeling queue and, unlike `auto_accepted`, not a final
+            # label; a reviewer's accept makes it `accepted`, a reject sends it to annotators.
+            Task.objects.filter(pk__in=ids).update(status=TaskStatus.SUBMITTED, updated_at=now)
+            decisions = [
+                RoutingDecision(
+                    task_id=task_id,
+                    prediction_id=predictions[task_id],
+                    confidence=confidences[task_id],
+                    threshold=threshold,
+                    sampled_for_review=True,
+                    exploration=True,
+                )
+                for task_id in ids
+            ]
+            RoutingDecision.objects.bulk_create(decisions)
+            ReviewItem.objects.bulk_create(
+                ReviewItem(
+                    project_id=project.pk,
+                    task_id=decision.task_id,
+                    prediction_id=decision.prediction_id,
+                    kind=ReviewKind.SPOT_CHECK,
+                    confidence=decision.confidence,
+                )
+                for decision in decisions
+            )
+            explored.extend(ids)
+    return explored
+
+
+def routing_policy_of(project: Project) -> RoutingPolicy:
+    """The project's routing policy; the defaults (unsaved) when it has none."""
+    return RoutingPolicy.objects.filter(project=project).first() or RoutingPolicy(project=project)
 
 
 def _routable(project: Project) -> QuerySet:
@@ -204,7 +275,13 @@ def precision_estimate(
 
 @transaction.atomic
 def threshold_adjust(*, project: Project) -> dict:
-    """Raise the threshold when the precision's lower bound is under target; return a summary.
+    """Raise the threshold when the precision measured on the spot-checks at or above it falls
+    short of the target; return a summary.
+
+    Short means the measured precision, not its lower bound: the threshold in force was
+    certified when it was set (a held-out proposal, an exploration band), and 30 of 30 right
+    still has a lower bound of 0.89, so acting on the bound would push every threshold towards
+    1.0 until far more spot-checks came in than a project reviews.
 
     The new threshold is the lowest confidence in the reviewed sample above which the sample's
     lower bound meets the target, or else the old one + THRESHOLD_STEP (at most 1.0).
@@ -235,6 +312,8 @@ def threshold_adjust(*, project: Project) -> dict:
         return {**summary, "reason": f"{estimate.n} reviewed; {MIN_REVIEWED_TO_ADJUST} needed"}
     if estimate.low >= locked.target_precision:
         return {**summary, "reason": "lower bound meets the target"}
+    if estimate.precision >= locked.target_precision:
+        return {**summary, "reason": "measured precision meets the target"}
     new = _raised_threshold(locked, old)
     if new <= old:
         return {**summary, "reason": "threshold is already at its maximum"}
@@ -243,6 +322,20 @@ def threshold_adjust(*, project: Project) -> dict:
     locked.save(update_fields=["auto_accept_threshold", "updated_at"])
     project.auto_accept_threshold = new
     returned = _return_to_queue(locked, new)
+    ThresholdEvent.objects.create(
+        project=locked,
+        kind=ThresholdEventKind.RAISED,
+        evidence=ThresholdEvidence.SPOT_CHECKS,
+        model_version=ModelVersion.objects.filter(project=locked, is_active=True).first(),
+        old_threshold=old,
+        new_threshold=new,
+        target_precision=locked.target_precision,
+        n=estimate.n,
+        correct=round((estimate.precision or 0.0) * estimate.n),
+        low=estimate.low,
+        high=estimate.high,
+        note=f"{len(returned)} unreviewed auto-accepted tasks went back to the queue.",
+    )
     return {
         **summary,
         "changed": True,

@@ -123,3 +123,28 @@ def models_overview(*, project: Project, limit: int = VERSIONS_SHOWN) -> dict:
         "version_count": model_versions(project=project).count(),
         "versions": versions,
     }
+
+
+def routing_overview(*, project: Project) -> dict:
+    """What the routing API and the models page show: the threshold, the policy, the active
+    version's proposal, the exploration band's evidence, and the timeline of moves."""
+    from ml_assist.routing import routing_policy_of
+    from ml_assist.services.thresholds import band_evidence, threshold_proposal, threshold_timeline
+
+    policy = routing_policy_of(project)
+    return {
+        "auto_accept_threshold": project.auto_accept_threshold,
+        "target_precision": project.target_precision,
+        "policy": {
+            "apply_proposals": policy.apply_proposals,
+            "exploration_width": policy.exploration_width,
+            "exploration_rate": policy.exploration_rate,
+        },
+        "proposal": threshold_proposal(project=project),
+        "band": (
+            band_evidence(project=project, policy=policy)
+            if project.auto_accept_threshold is not None
+            else None
+        ),
+        "timeline": threshold_timeline(project=project),
+    }

@@ -8,9 +8,9 @@ from celery import shared_task
 from django.conf import settings
 
 from ml_assist.priority import priorities_reset
-from ml_assist.routing import threshold_adjust
 from ml_assist.services.prelabel import model_prelabel
 from ml_assist.services.retrain import retrain_if_due
+from ml_assist.services.thresholds import suggestions_route, threshold_review
 from ml_assist.services.training import model_train
 from platform_core.models import Project
 
@@ -58,11 +58,21 @@ def priorities_reset_task(project_id: int) -> None:
 
 
 # Idempotent: with nothing new reviewed, a second run finds the threshold where the first left it.
+# Raises on failing spot-checks, else lowers on a certified exploration band.
 @shared_task(name="ml.threshold_adjust", acks_late=True, time_limit=600, soft_time_limit=540)
 def threshold_adjust_task(project_id: int) -> None:
     project = Project.objects.filter(pk=project_id, deleting=False).first()
     if project is not None:
-        threshold_adjust(project=project)
+        threshold_review(project=project)
+
+
+# Idempotent: a task is routed at most once (RoutingDecision is one per task).
+@shared_task(name="ml.route_suggestions", acks_late=True, reject_on_worker_lost=True,
+             time_limit=PRELABEL_TIME_LIMIT_S, soft_time_limit=PRELABEL_TIME_LIMIT_S - 60)
+def route_suggestions_task(project_id: int) -> None:
+    project = Project.objects.filter(pk=project_id, deleting=False).first()
+    if project is not None:
+        suggestions_route(project=project)
 
 
 # Losing one check is harmless (the next accepted label repeats it), so no redelivery.

@@ -154,9 +154,16 @@ class BasePredictor:
     def evaluate(self, items: list[Item], results: list[dict]) -> dict[str, float]:
         """Metrics of this predictor on held-out accepted results, plus coverage and the
         calibration figures (`ece`: expected calibration error over 10 confidence bins)."""
+        return self.evaluate_outcomes(items, results)[0]
+
+    def evaluate_outcomes(
+        self, items: list[Item], results: list[dict]
+    ) -> tuple[dict[str, float], list[tuple[float, bool]]]:
+        """`evaluate`'s metrics, and (confidence, right?) per held-out item the predictor said
+        something about: what a threshold proposal and the reliability curve are drawn from."""
         predictions = self.predict(items)
         metrics, correct = self._score(predictions, results)
-        said = [(p.confidence, ok) for p, ok in zip(predictions, correct) if p is not None]
+        said = [(p.confidence, bool(ok)) for p, ok in zip(predictions, correct) if p is not None]
         metrics["n"] = float(len(results))
         metrics["coverage"] = len(said) / len(results) if results else 0.0
         if said:
@@ -165,7 +172,7 @@ class BasePredictor:
             confidence, ok = (np.array(column, dtype=float) for column in zip(*said))
             metrics["mean_confidence"] = float(confidence.mean())
             metrics["ece"] = expected_calibration_error(confidence, ok)
-        return metrics
+        return metrics, said
 
     def dumps(self) -> bytes:
         import sklearn

@@ -24,12 +24,13 @@ from django.db import connection, transaction
 from ml_assist.artifacts import ArtifactRefused
 from ml_assist.models import MlJob, MlJobKind, MlJobStatus
 from ml_assist.priority import priorities_apply
-from ml_assist.routing import route_confident, threshold_adjust
+from ml_assist.routing import route_confident
 from platform_core.holdout import suggestion_holdout
 from platform_core.jobs import ProjectDeleting, job_heartbeat, project_hold_unless_deleting
 from ml_assist.services import writes
 from ml_assist.services.jobs import job_finish, job_progress, job_start
 from ml_assist.services.sources import Source, SourceUnavailable, prelabel_sources
+from ml_assist.services.thresholds import threshold_review
 from platform_core.models.projects import QueueOrder
 from platform_core.models.tasks import OPEN_STATUSES
 
@@ -70,12 +71,18 @@ def _prelabel(job: MlJob) -> MlJob:
     project = job.project
     notes = []
     if project.auto_accept_threshold is not None:
-        # Route with a threshold that reflects what the spot-checks measured so far.
-        adjusted = threshold_adjust(project=project)
+        # Route with a threshold that reflects what the reviews measured so far.
+        adjusted = threshold_review(project=project)
         if adjusted["changed"]:
             notes.append(
                 f"Auto-accept threshold raised from {adjusted['old_threshold']:.2f} to "
                 f"{adjusted['new_threshold']:.2f}; {adjusted['returned']} tasks went back to the queue."
+            )
+        elif adjusted["lowered"] is not None:
+            lowered = adjusted["lowered"]
+            notes.append(
+                f"Auto-accept threshold lowered from {lowered.old_threshold:.2f} to "
+                f"{lowered.new_threshold:.2f} on {lowered.n} reviewed labels of the band under it."
             )
     sources, source_notes = prelabel_sources(job=job)
     notes += source_notes
@@ -99,7 +106,8 @@ def _prelabel(job: MlJob) -> MlJob:
     summary = (
         f"{stats['written']} suggestions written by {names} for {stats['seen']} tasks"
         f" ({stats['silent']} without one); {stats['auto_accepted']} auto-accepted,"
-        f" {stats['sampled']} of them sampled for review."
+        f" {stats['sampled']} of them sampled for review; {stats['explored']} from just under"
+        " the threshold sent to review."
     )
     # Where the time went: inference, and how long it waited for reads and writes.
     logger.info(
@@ -219,6 +227,7 @@ def _write_batch(job: MlJob, source: Source, rows, suggestions, stats: Counter) 
             )
             stats["auto_accepted"] += len(routed.auto_accepted)
             stats["sampled"] += len(routed.sampled_for_review)
+            stats["explored"] += len(routed.explored)
         job_progress(job=job, done=len(rows))
     stats["seen"] += len(rows)
     stats["written"] += len(written)

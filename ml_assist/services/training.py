@@ -16,6 +16,8 @@ from ml_assist.models import MlJob, MlJobKind, MlJobStatus, ModelVersion
 from ml_assist.selectors import active_version
 from ml_assist.services.examples import Examples, split_examples, training_examples
 from ml_assist.services.jobs import job_finish, job_start, ml_job_create
+from ml_assist.services.thresholds import threshold_propose
+from ml_assist.thresholds import reliability_bins
 from platform_core.jobs import ProjectDeleting, job_heartbeat, project_hold_unless_deleting
 from platform_core.models import Project
 
@@ -78,7 +80,9 @@ def _train(job: MlJob) -> MlJob:
             _prelabel_after(job)
         return job
     measuring = time.perf_counter()
-    metrics = predictor.evaluate(held.items, held.results) if len(held) else {}
+    metrics, outcomes = (
+        predictor.evaluate_outcomes(held.items, held.results) if len(held) else ({}, [])
+    )
     metrics.update(held_out=len(held), train_seconds=round(seconds, 3))
     blob = predictor.dumps()
     with artifacts_removed_on_rollback(), transaction.atomic():
@@ -87,7 +91,10 @@ def _train(job: MlJob) -> MlJob:
         active = active_version(project=project)
         decision = _decide(predictor, metrics, active, held)
         version = version_save(project=project, predictor=predictor, metrics=metrics, blob=blob,
-                               activate=decision.activate)
+                               activate=decision.activate,
+                               reliability=reliability_bins(*zip(*outcomes)) if outcomes else [])
+        if decision.activate:
+            threshold_propose(project=project, version=version, outcomes=outcomes)
         score = metrics.get(predictor.primary_metric)
         measured = (f"{predictor.primary_metric} {score:.3f} on {len(held)} held-out labels"
                     if score is not None else "no held-out labels to measure on")
@@ -130,7 +137,7 @@ def _decide(predictor: BasePredictor, metrics: dict, active: ModelVersion | None
 
 
 def version_save(*, project: Project, predictor: BasePredictor, metrics: dict, blob: bytes,
-                 activate: bool) -> ModelVersion:
+                 activate: bool, reliability: list | None = None) -> ModelVersion:
     """Store the artifact (signed) and its ModelVersion row; activate it if asked.
 
     Precondition: inside a transaction holding the project's row lock (names are numbered).
@@ -145,7 +152,7 @@ def version_save(*, project: Project, predictor: BasePredictor, metrics: dict, b
         project=project, name=name, task_type=project.task_type,
         predictor=type(predictor).__name__, trained_on=predictor.trained_on,
         primary_metric=predictor.primary_metric, metrics=_json_safe(metrics),
-        ece=float(ece) if ece is not None else None, artifact=stored,
+        ece=float(ece) if ece is not None else None, reliability=reliability or [], artifact=stored,
         artifact_signature=signature,
     )
     version.full_clean(exclude=["project", "artifact"], validate_constraints=False)
