@@ -106,11 +106,15 @@ def test_an_admin_creates_a_project_edits_its_labels_and_an_annotator_labels_wit
 
 
 @pytest.mark.parametrize("task_type", [t.value for t in TaskType])
-def test_each_task_type_is_created_from_its_template(page, login, task_type):
+def test_each_task_type_is_created_from_its_template(page, login, screenshot, task_type):
     org = OrganizationFactory()
     manager = MembershipFactory(organization=org, role=Role.MANAGER).user
     login(manager)
 
+    page.goto("/projects/new/")
+    page.locator(f'.pe-type[data-type="{task_type}"]').click()
+    expect(page.locator("#pe-preview .pe-preview__widget")).not_to_be_empty()
+    screenshot(f"project_new_{task_type}")
     create_from_template(page, task_type, f"From the {task_type} template")
 
     project = Project.objects.get(organization=org)
@@ -133,3 +137,25 @@ def test_a_name_already_taken_is_refused_with_the_servers_message(page, login):
 
     expect(page.locator("#pe-message")).to_contain_text("already has a project of that name")
     assert Project.objects.filter(organization=org).count() == 1
+
+
+def test_an_earlier_projects_labels_and_guidelines_are_a_starting_point(page, login):
+    org = OrganizationFactory()
+    admin = MembershipFactory(organization=org, role=Role.ADMIN).user
+    earlier_config = {"labels": [{"value": "spam", "color": "#aa0000", "hotkey": "x"}, {"value": "ham", "color": "#00aa00"}]}
+    Project.objects.create(organization=org, name="Mail filter", task_type="text_classification",
+                           label_config=earlier_config, guidelines="Spam is unsolicited.")
+    login(admin)
+
+    page.goto("/projects/new/")
+    page.get_by_label("Start from").select_option(label="Copy of “Mail filter” (%s)" % org.name)
+    page.get_by_label("Guidelines (Markdown)").fill("")
+    page.get_by_role("button", name="Use these labels").click()
+
+    expect(page.locator("#pe-labels .pe-label__value")).to_have_count(2)
+    expect(page.get_by_label("Label 1 value")).to_have_value("spam")
+    expect(page.get_by_label("Guidelines (Markdown)")).to_have_value("Spam is unsolicited.")
+    page.get_by_label("Project name").fill("Mail filter 2")
+    page.get_by_role("button", name="Create project").click()
+    page.wait_for_url("**/import/")
+    assert Project.objects.get(name="Mail filter 2").label_config == earlier_config

@@ -72,7 +72,7 @@ def test_a_label_in_use_is_refused_with_counts_then_renamed_in_stored_results(pa
     ]
 
 
-def test_an_archived_project_leaves_the_annotators_list_and_comes_back(page, login):
+def test_an_archived_project_leaves_the_annotators_list_and_comes_back(page, login, screenshot):
     project = ProjectFactory(name="Finished batch")
     admin = MembershipFactory(organization=project.organization, role=Role.ADMIN).user
     annotator = MembershipFactory(organization=project.organization, role=Role.ANNOTATOR).user
@@ -91,8 +91,29 @@ def test_an_archived_project_leaves_the_annotators_list_and_comes_back(page, log
     login(admin)
     page.goto("/?archived=only")
     expect(page.locator(f'[data-project-id="{project.id}"]')).to_contain_text("Archived")
+    screenshot("project_list_archived")
     page.goto(f"/projects/{project.id}/settings/")
     page.get_by_role("button", name="Bring back from the archive").click()
     expect(page.get_by_role("button", name="Archive project")).to_be_visible()
     assert Project.objects.get(pk=project.pk).archived_at is None
     assert Annotation.objects.count() == 0  # nothing else touched
+
+
+def test_delete_asks_for_the_name_and_hides_the_project_from_everyone(page, login, screenshot):
+    project = ProjectFactory(name="Mistake")
+    ProjectFactory(organization=project.organization, name="Keeper")
+    admin = MembershipFactory(organization=project.organization, role=Role.ADMIN).user
+    answers = iter(["mistake", "Mistake"])  # a wrong name first: nothing happens
+    page.on("dialog", lambda dialog: dialog.accept(next(answers)))
+
+    login(admin)
+    page.goto(f"/projects/{project.id}/settings/")
+    page.get_by_role("button", name="Delete project…").click()
+    expect(page.locator("#pe-message")).to_contain_text("the name typed did not match")
+    assert not Project.objects.get(pk=project.pk).deleting
+
+    page.get_by_role("button", name="Delete project…").click()
+    page.wait_for_url("**/")
+    expect(page.locator(".pl-row")).to_have_count(1)
+    screenshot("project_list")
+    assert not Project.objects.filter(pk=project.pk, deleting=False).exists()
