@@ -45,7 +45,14 @@ def bucket_of(field, period: MetricsPeriod) -> Trunc:
 
 
 def _verdict_counts() -> dict:
-    return {name: Count("id", filter=Q(verdict=verdict)) for name, verdict in VERDICTS.items()}
+    return {name: _rows(Q(verdict=verdict)) for name, verdict in VERDICTS.items()}
+
+
+def _rows(condition: Q | None = None) -> Count:
+    """The rows (where `condition` holds), counted by their project: a column of the covering
+    indexes' keys that is never null (counting ids would read the table; Django's COUNT(*)
+    takes no FILTER)."""
+    return Count("project", filter=condition)
 
 
 def _when(condition: Q, field: str) -> Case:
@@ -70,13 +77,14 @@ def annotation_rows(*, project: Project, period: MetricsPeriod) -> list[dict]:
             .order_by()
             .values("annotator_id", bucket=bucket_of(_when(in_window, "created_at"), period))
             .annotate(
-                submitted=Count("id"),
+                # Every column read is in annotation_project_time_idx.
+                submitted=_rows(),
                 timed=Count("lead_time_s"),
                 lead_s=Sum("lead_time_s"),
-                from_suggestion=Count("id", filter=Q(changed_from_suggestion__isnull=False)),
-                unchanged=Count("id", filter=Q(changed_from_suggestion=False)),
-                gold_answered=Count("id", filter=Q(gold_correct__isnull=False)),
-                gold_correct=Count("id", filter=Q(gold_correct=True)),
+                from_suggestion=_rows(Q(changed_from_suggestion__isnull=False)),
+                unchanged=_rows(Q(changed_from_suggestion=False)),
+                gold_answered=_rows(Q(gold_correct__isnull=False)),
+                gold_correct=_rows(Q(gold_correct=True)),
             )
         )
         # Names afterwards, for the few annotators found: in the GROUP BY they widened each

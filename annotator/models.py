@@ -100,7 +100,13 @@ class Annotation(models.Model):
             # it cannot serve the foreign key: without this, deleting a task scanned every
             # annotation (95 ms a task at 10^6 annotations; a project purge took minutes).
             models.Index(fields=["task"], name="annotation_task_idx"),
-            models.Index(fields=["project", "created_at"], name="annotation_project_time_idx"),
+            # Covering: the metrics' read of a project's annotations by time is index-only
+            # once the table is vacuumed (the rows carry results and are ~10x wider).
+            models.Index(
+                fields=["project", "created_at"],
+                name="annotation_project_time_idx",
+                include=["annotator", "lead_time_s", "changed_from_suggestion", "gold_correct"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -212,8 +218,11 @@ class Review(models.Model):
         indexes = [
             models.Index(fields=["task", "created_at"], name="review_task_idx"),
             models.Index(fields=["reviewer", "created_at"], name="review_by_user_idx"),
+            # Covering, for the metrics' verdict counts, as annotation_project_time_idx.
             models.Index(
-                fields=["project", "kind", "created_at"], name="review_project_time_idx"
+                fields=["project", "kind", "created_at"],
+                name="review_project_time_idx",
+                include=["author", "stage", "verdict"],
             ),
         ]
 

@@ -29,4 +29,12 @@ class Migration(migrations.Migration):
             "WHERE annotation_id IS NOT NULL",
             migrations.RunSQL.noop,
         ),
+        migrations.AddIndex(
+            model_name="review",
+            index=models.Index(
+                fields=["project", "kind", "created_at"],
+                name="review_project_time_idx",
+                include=["author", "stage", "verdict"],
+            ),
+        ),
     ]
