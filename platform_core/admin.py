@@ -134,6 +134,12 @@ class ProjectAdmin(admin.ModelAdmin):
             )
         obj.pk = saved.pk
 
+    def get_deleted_objects(self, objs, request):
+        # Django's confirmation page would load every task, annotation and prediction to list
+        # them; project_delete hides the project and the worker purges it in batches.
+        summary = [f"{project} (its tasks, labels, media and exports, purged by the worker)" for project in objs]
+        return summary, {"projects": len(summary)}, set(), []
+
     def delete_model(self, request, obj):
         project_delete(project=obj)
 

@@ -112,3 +112,18 @@ def test_memberships_are_read_only_in_the_admin(staff_client, org, member):
     )
     assert response.status_code == 403
     assert Membership.objects.get(pk=membership.pk).role == Role.ANNOTATOR
+
+
+def test_deleting_in_the_admin_marks_the_project_for_the_purge_without_listing_its_rows(
+    staff_client, project, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr("platform_core.services.projects.send_quietly", lambda task, *args: sent.append(args))
+    TaskFactory(project=project)
+
+    confirm = staff_client.get(f"/admin/platform/project/{project.id}/delete/")
+    response = staff_client.post(f"/admin/platform/project/{project.id}/delete/", {"post": "yes"})
+
+    assert confirm.status_code == 200 and "purged by the worker" in confirm.content.decode()
+    assert response.status_code == 302
+    assert Project.objects.get(pk=project.pk).deleting  # hidden now, purged by the worker

@@ -175,3 +175,38 @@ def test_a_rename_job_of_another_organization_is_not_found(labeled, member, api_
     outsider = member(Role.ADMIN, other_org)
 
     assert api_client(outsider).get(f"/api/v1/label-renames/{job.pk}/").status_code == 404
+
+
+def test_labels_outside_ascii_are_counted_and_renamed_on_every_database(org):
+    config = {"labels": [{"value": "生气"}, {"value": "平静"}]}
+    project = ProjectFactory(organization=org, task_type=TaskType.AUDIO_CLASSIFICATION, label_config=config)
+    annotation = AnnotationFactory(task=TaskFactory(project=project), result={"labels": ["生气"]})
+
+    with pytest.raises(LabelsInUse) as refused:
+        project_update(project=project, data={"label_config": {"labels": [{"value": "平静"}]}})
+    assert refused.value.usage == {"生气": {"annotations": 1}}
+
+    renamed = {"labels": [{"value": "愤怒"}, {"value": "平静"}]}
+    _, job = project_labels_rename(project=project, data={"label_config": renamed}, renames={"生气": "愤怒"}, user=None)
+    label_rename_run(job_id=job.pk)
+    annotation.refresh_from_db()
+    assert annotation.result == {"labels": ["愤怒"]}
+
+
+def test_the_sweeper_resends_a_rename_whose_message_was_lost(labeled, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from platform_core.jobs import jobs_sweep
+
+    _, job = project_labels_rename(
+        project=labeled, data={"label_config": RENAMED}, renames={"positive": "good"}, user=None
+    )
+    long_ago = timezone.now() - timedelta(minutes=10)
+    LabelRenameJob.objects.filter(pk=job.pk).update(created_at=long_ago, sent_at=long_ago)
+    sent = []
+    monkeypatch.setattr("platform_core.services.label_changes.send_quietly", lambda task, *args: sent.append(args))
+
+    assert jobs_sweep()["resent"] >= 1
+    assert (job.pk,) in sent
