@@ -8,7 +8,9 @@ from django.urls import reverse
 from platform_core.label_config import validate_label_config
 from platform_core.label_templates import TEMPLATES
 from platform_core.models import Role, TaskType
+from tests.annotator.factories import AnnotationFactory
 from tests.factories import ProjectFactory
+from tests.platform_core.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +91,21 @@ def test_the_guidelines_preview_refuses_annotators_and_bad_input(client, member,
     assert bad.status_code == 400 and "JSON" in bad.json()["detail"]
     wrong = client.post(reverse("guidelines-preview"), {"text": 5}, content_type="application/json")
     assert wrong.status_code == 400
+
+
+def test_the_members_page_shows_each_members_last_label_in_this_organization_only(
+    client, member, org, other_org
+):
+    labeler = member(Role.ANNOTATOR, org)
+    idle = member(Role.ANNOTATOR, org)
+    other_org.memberships.create(user=idle, role=Role.ANNOTATOR)
+    AnnotationFactory(task=TaskFactory(project=ProjectFactory(organization=org)), annotator=labeler)
+    # Work elsewhere is not activity here.
+    AnnotationFactory(task=TaskFactory(project=ProjectFactory(organization=other_org)), annotator=idle)
+    client.force_login(member(Role.ADMIN, org))
+
+    response = client.get(reverse("organization-members", args=[org.id]))
+
+    last = {m.user.username: m.last_label_at for m in response.context["memberships"]}
+    assert last[labeler.username] is not None
+    assert last[idle.username] is None
