@@ -126,23 +126,42 @@ def test_duplicates_in_the_file_and_in_the_project_are_counted_once_each(project
 
 
 @pytest.mark.servers
-def test_a_row_written_by_another_import_meanwhile_sends_the_batch_the_staged_way(project, monkeypatch):
-    """The look-up said new, then a concurrent import stored the same row: COPY's unique
-    violation undoes the batch's savepoint and ON CONFLICT settles it."""
-    run_import(project, "a.jsonl", jsonl({"text": "a"}))
-    staged = []
-    monkeypatch.setattr(writer.TaskWriter, "_not_stored_yet", lambda self, cursor, batch: list(batch))
-    real_staged = writer.TaskWriter._copy_staged
+def test_rows_the_project_holds_send_the_batch_and_the_rest_of_the_job_the_staged_way(
+    project, monkeypatch
+):
+    """COPY straight into the table fails on a row the project holds (an earlier import, a
+    concurrent one): that batch's savepoint is undone, ON CONFLICT settles it, and the job
+    stays on that path."""
+    monkeypatch.setattr(writer, "BATCH_SIZE", 2)
+    run_import(project, "a.jsonl", jsonl({"text": "a"}, {"text": "b"}))
+    direct, staged = [], []
+    real_copy_rows, real_staged = writer.TaskWriter._copy_rows, writer.TaskWriter._copy_staged
+    monkeypatch.setattr(
+        writer.TaskWriter, "_copy_rows",
+        staticmethod(lambda cursor, target, rows: direct.append(target) or real_copy_rows(cursor, target, rows)),
+    )
     monkeypatch.setattr(
         writer.TaskWriter, "_copy_staged",
         lambda self, *args: staged.append(True) or real_staged(self, *args),
     )
 
-    job = run_import(project, "b.jsonl", jsonl({"text": "a"}, {"text": "new"}))
+    job = run_import(project, "b.jsonl", jsonl({"text": "new 1"}, {"text": "a"}, {"text": "new 2"}, {"text": "b"}))
 
-    assert staged == [True]
-    assert (job.imported, job.duplicates) == (1, 1)
-    assert Task.objects.filter(project=project).count() == 2
+    assert (job.imported, job.duplicates) == (2, 2)
+    assert sum(t.startswith("platform_task") for t in direct) == 1  # tried once, then staged
+    assert staged == [True, True]
+    texts = Task.objects.filter(project=project).values_list("data__text", flat=True)
+    assert sorted(texts) == ["a", "b", "new 1", "new 2"]
+
+
+def test_a_fresh_file_goes_straight_into_the_table_with_its_repeats_left_out(project, monkeypatch):
+    monkeypatch.setattr(writer, "BATCH_SIZE", 3)
+
+    job = run_import(project, "a.jsonl", jsonl(*({"text": t} for t in "abacdd")))
+
+    assert (job.imported, job.duplicates) == (4, 2)
+    ids = list(Task.objects.filter(project=project).order_by("id").values_list("data__text", flat=True))
+    assert ids == ["a", "b", "c", "d"]  # file order
 
 
 @pytest.mark.servers
