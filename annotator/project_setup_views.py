@@ -57,11 +57,21 @@ def _managed_organizations(user) -> list[Organization]:
 
 
 def _editor_config(*, organizations, project: Project | None) -> dict:
-    samples = {}
-    for task_type, data in SAMPLE_ITEMS.items():
-        media = MEDIA_KIND_BY_TYPE.get(task_type)
-        url = static("annotator/projects/sample.svg" if media == "image" else "annotator/projects/sample.wav") if media else None
-        samples[task_type] = {"id": 0, "data": data, "media_url": url, "width": 640, "height": 400, "duration_s": 2.0}
+    sample_media = {
+        "image": static("annotator/projects/sample.svg"),
+        "audio": static("annotator/projects/sample.wav"),
+    }
+    samples = {
+        task_type: {
+            "id": 0,
+            "data": data,
+            "media_url": sample_media.get(MEDIA_KIND_BY_TYPE.get(task_type)),
+            "width": 640,
+            "height": 400,
+            "duration_s": 2.0,
+        }
+        for task_type, data in SAMPLE_ITEMS.items()
+    }
     earlier = (
         Project.objects.filter(organization__in=organizations, deleting=False)
         .exclude(pk=project.pk if project else None)
@@ -116,7 +126,7 @@ def _page_context(*, organizations, project: Project | None) -> dict:
         "project": project,
         "organizations": organizations,
         "task_types": [
-            {"value": t.value, "label": t.label, "description": TYPE_DESCRIPTIONS[t], "media": MEDIA_KIND_BY_TYPE.get(t)}
+            {"value": t.value, "label": t.label, "description": TYPE_DESCRIPTIONS[t]}
             for t in TaskType
         ],
         "kinds": ProjectKind.choices,
@@ -130,8 +140,11 @@ def _page_context(*, organizations, project: Project | None) -> dict:
 def project_new(request):
     organizations = _managed_organizations(request.user)
     if not organizations:
-        raise PermissionDenied("Only the admins and project managers of an organization create projects.")
-    return render(request, "annotator/project_editor.html", _page_context(organizations=organizations, project=None))
+        raise PermissionDenied(
+            "Only the admins and project managers of an organization create projects."
+        )
+    context = _page_context(organizations=organizations, project=None)
+    return render(request, "annotator/project_editor.html", context)
 
 
 @login_required
@@ -159,7 +172,6 @@ def guidelines_preview(request):
     if not isinstance(text, str):
         return JsonResponse({"detail": "text must be a string."}, status=400)
     if len(text) > GUIDELINES_PREVIEW_MAX_CHARS:
-        return JsonResponse(
-            {"detail": f"Guidelines are limited to {GUIDELINES_PREVIEW_MAX_CHARS} characters."}, status=400
-        )
+        limit = f"Guidelines are limited to {GUIDELINES_PREVIEW_MAX_CHARS} characters."
+        return JsonResponse({"detail": limit}, status=400)
     return JsonResponse({"html": render_markdown(text)})

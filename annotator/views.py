@@ -123,6 +123,10 @@ def _organizations_and_roles(user) -> tuple[list[tuple[int, str]], dict[int, str
     return organizations, roles
 
 
+# The list's narrowing parameters (sorting and paging are not): "Clear" shows when one is set.
+FILTERS = ("q", "organization", "task_type", "kind", "work", "archived")
+
+
 @login_required
 def home(request):
     """The caller's projects, a page at a time: searched, filtered and sorted in a fixed number
@@ -156,7 +160,7 @@ def home(request):
         "page": page,
         "form": form,
         "query": query.urlencode(),
-        "filtered": any(values.get(name) for name in ("q", "organization", "task_type", "kind", "work", "archived")),
+        "filtered": any(values.get(name) for name in FILTERS),
         "can_create": can_manage_somewhere(roles),
         "admin_organizations": [
             (org_id, name) for org_id, name in organizations if roles.get(org_id) == Role.ADMIN

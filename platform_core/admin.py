@@ -73,7 +73,10 @@ class MembershipAdmin(ReadOnlyAdmin):
 
 @admin.register(MembershipEvent)
 class MembershipEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "organization", "actor_username", "action", "member_username", "old_role", "new_role"]
+    list_display = [
+        "created_at", "organization", "actor_username", "action", "member_username", "old_role",
+        "new_role",
+    ]
     list_filter = ["action", "organization"]
     search_fields = ["actor_username", "member_username"]
 
@@ -103,7 +106,9 @@ class ProjectAdminForm(forms.ModelForm):
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     form = ProjectAdminForm
-    list_display = ["name", "organization", "task_type", "kind", "overlap", "archived_at", "created_at"]
+    list_display = [
+        "name", "organization", "task_type", "kind", "overlap", "archived_at", "created_at",
+    ]
     list_filter = ["task_type", "kind", "organization"]
     search_fields = ["name"]
     autocomplete_fields = ["organization"]
@@ -137,7 +142,10 @@ class ProjectAdmin(admin.ModelAdmin):
     def get_deleted_objects(self, objs, request):
         # Django's confirmation page would load every task, annotation and prediction to list
         # them; project_delete hides the project and the worker purges it in batches.
-        summary = [f"{project} (its tasks, labels, media and exports, purged by the worker)" for project in objs]
+        summary = [
+            f"{project} (its tasks, labels, media and exports, purged by the worker)"
+            for project in objs
+        ]
         return summary, {"projects": len(summary)}, set(), []
 
     def delete_model(self, request, obj):

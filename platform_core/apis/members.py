@@ -124,7 +124,8 @@ class OrganizationMemberDetailApi(_OrganizationView):
 
     @extend_schema(responses=MembershipOutputSerializer)
     def get(self, request, organization_id: int, membership_id: int):
-        return Response(MembershipOutputSerializer(self._membership(request, organization_id, membership_id)).data)
+        membership = self._membership(request, organization_id, membership_id)
+        return Response(MembershipOutputSerializer(membership).data)
 
     @extend_schema(request=MembershipRoleInputSerializer, responses=MembershipOutputSerializer)
     def patch(self, request, organization_id: int, membership_id: int):
@@ -144,7 +145,8 @@ class OrganizationMemberDetailApi(_OrganizationView):
 
     def _membership(self, request, organization_id: int, membership_id: int) -> Membership:
         organization = self._organization(request, organization_id)
-        return _get_or_404(memberships_of(organization=organization), membership_id, "No such member.")
+        members = memberships_of(organization=organization)
+        return _get_or_404(members, membership_id, "No such member.")
 
 
 class OrganizationMemberEventListApi(_OrganizationView):
