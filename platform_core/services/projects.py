@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from platform_core.jobs import purge_heartbeat, send_quietly
+from platform_core.label_config import validate_label_config
 from platform_core.models import (
     ExportJob,
     ExportPurpose,
@@ -109,19 +110,26 @@ def project_labels_rename(
 
 def _update(*, project: Project, data: dict[str, Any], renames: dict[str, str], user):
     _reject_unknown_settings(data)
+    checked_against = None
+    if "label_config" in data:
+        # Counting the stored results that use a dropped label reads a project's annotations
+        # (seconds at a million): done before the row lock, which every new annotation's
+        # foreign key would wait for. The lock would not close the race anyway: a submit
+        # validated against the old labels may still commit after this change; one validated
+        # after it cannot use a dropped label.
+        checked_against = _stored_label_config(project)
+        _check_labels(project, checked_against, data["label_config"], renames)
     locked = Project.objects.select_for_update().filter(pk=project.pk, deleting=False).first()
     if locked is None:
         raise Http404("No such project.")
     order_changes = "queue_order" in data and data["queue_order"] != locked.queue_order
     old_overlap = locked.overlap
-    old_config = locked.label_config
+    if "label_config" in data and locked.label_config != checked_against:
+        # Another manager changed the labels in between: check against theirs.
+        _check_labels(locked, locked.label_config, data["label_config"], renames)
     for field, value in data.items():
         setattr(locked, field, value)
     _validate(locked)
-    if "label_config" in data:
-        label_changes_check(
-            project=locked, old_config=old_config, new_config=locked.label_config, renames=renames
-        )
     save_unless_raced(
         locked, {"name": DUPLICATE_NAME}, update_fields=[*sorted(data), "updated_at"]
     )
@@ -131,6 +139,19 @@ def _update(*, project: Project, data: dict[str, Any], renames: dict[str, str], 
         transaction.on_commit(partial(queue_order_changed.send, sender=Project, project=locked))
     job = label_rename_job_create(project=locked, user=user, renames=renames) if renames else None
     return locked, job
+
+
+def _stored_label_config(project: Project):
+    stored = Project.objects.filter(pk=project.pk, deleting=False).values_list("label_config", flat=True)
+    if not stored:
+        raise Http404("No such project.")
+    return stored[0]
+
+
+def _check_labels(project: Project, old_config, new_config, renames: dict[str, str]) -> None:
+    # The new config's own shape first, so the usage check reads well-formed labels.
+    validate_label_config(project.task_type, new_config)
+    label_changes_check(project=project, old_config=old_config, new_config=new_config, renames=renames)
 
 
 @transaction.atomic

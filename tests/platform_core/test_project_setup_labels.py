@@ -210,3 +210,22 @@ def test_the_sweeper_resends_a_rename_whose_message_was_lost(labeled, monkeypatc
 
     assert jobs_sweep()["resent"] >= 1
     assert (job.pk,) in sent
+
+
+def test_labels_another_manager_added_and_annotators_used_meanwhile_are_checked_too(
+    project, monkeypatch
+):
+    seen_by_the_first_manager = project.label_config
+    with_neutral = {"labels": [*project.label_config["labels"], {"value": "neutral"}]}
+    Project.objects.filter(pk=project.pk).update(label_config=with_neutral)
+    AnnotationFactory(task=TaskFactory(project=project), result={"labels": ["neutral"]})
+    # The first manager's check read the labels before the second manager's change committed.
+    monkeypatch.setattr(
+        "platform_core.services.projects._stored_label_config", lambda project: seen_by_the_first_manager
+    )
+
+    with pytest.raises(LabelsInUse) as refused:
+        project_update(project=project, data={"label_config": seen_by_the_first_manager})
+
+    assert refused.value.usage == {"neutral": {"annotations": 1}}
+    assert Project.objects.get(pk=project.pk).label_config == with_neutral
