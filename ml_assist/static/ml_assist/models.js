@@ -1,7 +1,9 @@
 // Model page: the Pre-label and Train buttons queue a job through the JSON API, then the job is
-// polled until it ends. Everything shown comes from the server, so it is set with textContent.
+// polled until it ends; the proposal button and the routing form change confidence routing.
+// Everything shown comes from the server, so it is set with textContent.
 
 import { api, describeError, followJob } from "../annotator/api.js";
+import { drawReliability, drawTimeline } from "./routing_charts.js";
 
 const config = JSON.parse(document.getElementById("models-config").textContent);
 
@@ -71,3 +73,43 @@ if (trainButton) trainButton.addEventListener("click", () => start(config.trainU
 
 // A job queued before the page loaded (by anyone, or by retraining itself) is followed too.
 if (config.runningJobId) poll(config.runningJobId);
+
+// -- confidence routing --------------------------------------------------------------------------
+
+const applyButton = document.getElementById("apply-proposal-button");
+if (applyButton) {
+  applyButton.addEventListener("click", async () => {
+    showMessage("");
+    applyButton.disabled = true;
+    const { status, body } = await api("POST", config.applyProposalUrl, { proposal: config.proposalId });
+    if (status !== 200) {
+      showMessage(describeError(body, status));
+      applyButton.disabled = false;
+      return;
+    }
+    window.location.reload();
+  });
+}
+
+const policyForm = document.getElementById("policy-form");
+if (policyForm) {
+  policyForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showMessage("");
+    const fields = policyForm.elements;
+    const body = {
+      apply_proposals: fields.apply_proposals.checked,
+      exploration_width: Number(fields.exploration_width.value),
+      exploration_rate: Number(fields.exploration_rate.value),
+    };
+    const answer = await api("PATCH", config.routingUrl, body);
+    if (answer.status !== 200) {
+      showMessage(describeError(answer.body, answer.status));
+      return;
+    }
+    window.location.reload();
+  });
+}
+
+drawTimeline();
+drawReliability();
