@@ -152,3 +152,16 @@ def test_project_names_are_escaped_in_the_list(client, member, org):
     body = client.get(reverse("home")).content.decode()
 
     assert "<img src=x" not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+def test_a_superuser_lists_every_organizations_projects_and_may_create(client, org, other_org):
+    from django.contrib.auth import get_user_model
+
+    ProjectFactory(organization=org, name="One")
+    ProjectFactory(organization=other_org, name="Two")
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "x-long-pass-1"))
+
+    response = client.get(reverse("home"), {"sort": "name"})
+
+    assert listed(response) == ["One", "Two"]
+    assert response.context["can_create"]
