@@ -53,7 +53,7 @@ def test_manager_turns_auto_accept_on_with_the_proposal_and_sees_the_timeline(
 
     page.get_by_role("button", name=f"Turn auto-accept on at {shown}").click()
 
-    page.locator("#routing-threshold").get_by_text(f"{proposal.new_threshold:.2f}").wait_for()
+    page.locator("#routing-threshold").get_by_text(shown).wait_for()
     events = page.locator("#threshold-timeline .timeline__event")
     assert events.count() == 2
     assert "Applied" in events.nth(0).inner_text() and manager.username in events.nth(0).inner_text()
