@@ -80,6 +80,25 @@ def test_text_classification_beats_chance_by_a_wide_margin(trained):
     assert metrics["macro_f1"] >= 0.6
 
 
+def _skewed_reviews(n: int, seed: int):
+    """Demo reviews drawn about 80 / 15 / 5 positive / negative / neutral."""
+    keep = {"positive": 1.0, "negative": 0.25, "neutral": 0.08}
+    rng = np.random.default_rng(seed)
+    demos = GENERATORS["text_classification"](n * 4, seed)
+    kept = [d for d in demos if rng.random() < keep[d.result["labels"][0]]][:n]
+    return [Item(data=d.data) for d in kept], [d.result for d in kept]
+
+
+def test_text_classification_learns_a_rare_class_from_a_few_hundred_labels():
+    # 300 labels hold ~17 neutral reviews. Unweighted, the rare classes were drowned out
+    # (macro-F1 0.81 on this draw); balanced class weights reach 0.87 with honest confidences.
+    items, results = _skewed_reviews(300, seed=1)
+    predictor = make_predictor("text_classification", CONFIGS["text_classification"]).fit(items, results)
+    metrics = predictor.evaluate(*_skewed_reviews(2000, seed=101))
+    assert metrics["macro_f1"] >= 0.84
+    assert metrics["ece"] <= 0.05
+
+
 def test_text_classification_learns_several_labels_per_text_when_the_config_allows():
     def pairs(n, seed):
         items, results = generate("text_classification", n, seed)
