@@ -49,16 +49,28 @@ class MlJobOutputSerializer(JobOutputSerializer):
         return len(ids) if ids else None
 
 
+class ReliabilityBinSerializer(serializers.Serializer):
+    low = serializers.FloatField(help_text="The bin's confidence range, low to high.")
+    high = serializers.FloatField()
+    n = serializers.IntegerField(help_text="Held-out labels in the bin.")
+    confidence = serializers.FloatField(help_text="Their mean confidence.")
+    accuracy = serializers.FloatField(help_text="The share of them the version got right.")
+
+
 class ModelVersionOutputSerializer(serializers.ModelSerializer):
     score = serializers.FloatField(read_only=True, allow_null=True,
                                    help_text="The primary metric on held-out accepted labels.")
     metrics = serializers.DictField(child=serializers.FloatField(), read_only=True)
+    reliability = ReliabilityBinSerializer(
+        many=True, read_only=True,
+        help_text="The reliability curve on the held-out labels, per confidence bin that holds any.",
+    )
 
     class Meta:
         model = ModelVersion
         fields = [
             "id", "name", "task_type", "predictor", "trained_on", "primary_metric", "score",
-            "metrics", "ece", "is_active", "created_at",
+            "metrics", "ece", "reliability", "is_active", "created_at",
         ]
 
 

@@ -301,3 +301,24 @@ def test_annotators_read_the_routing_but_cannot_change_it(db, member, api_client
     assert client.get(url).status_code == 200
     assert client.patch(url, {"exploration_rate": 0.3}, format="json").status_code == 403
     assert client.post(url + "apply-proposal/", {"proposal": 1}, format="json").status_code == 403
+
+
+def test_the_models_api_shows_each_versions_reliability_curve(labeled_text_project, member, api_client):
+    project, _ = labeled_text_project
+    _train(project)
+    client = api_client(member(Role.ANNOTATOR, project.organization))
+
+    [version] = client.get(f"/api/v1/projects/{project.id}/models/").json()["versions"]
+
+    bins = version["reliability"]
+    assert sum(b["n"] for b in bins) == version["metrics"]["held_out"]
+    assert all(b["low"] <= b["confidence"] <= b["high"] and 0 <= b["accuracy"] <= 1 for b in bins)
+
+
+def test_members_of_another_organization_get_404_on_the_routing(db, member, api_client):
+    project = ProjectFactory()
+    stranger = api_client(member(Role.MANAGER))
+    url = f"/api/v1/projects/{project.id}/routing/"
+    assert stranger.get(url).status_code == 404
+    assert stranger.patch(url, {"exploration_rate": 0.3}, format="json").status_code == 404
+    assert stranger.post(url + "apply-proposal/", {"proposal": 1}, format="json").status_code == 404
