@@ -20,7 +20,8 @@ that the same predictions could auto-accept at the target precision if gold were
 Last line:
 `collab: after N human labels, machine share X%, true precision Y% (target T%), measured Z% on K spot-checks, oracle share O%`
 
-Environment: DATABASE_URL (default: a new SQLite file in a temporary folder).
+Environment: COLLAB_BENCH_DATABASE_URL, an empty database to use (default: a new SQLite file in a
+temporary folder; DATABASE_URL is ignored, so a development database is never written).
 """
 import argparse
 import json
@@ -34,7 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 WORK = tempfile.mkdtemp(prefix="collab-bench-")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{WORK}/collab.sqlite3")
+# Its own database, never the one DATABASE_URL names: the bench makes users and a project.
+os.environ["DATABASE_URL"] = os.environ.get("COLLAB_BENCH_DATABASE_URL") or f"sqlite:///{WORK}/collab.sqlite3"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 os.environ.setdefault("DEBUG", "true")
 os.environ["REDIS_URL"] = ""
