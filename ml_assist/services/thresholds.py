@@ -9,13 +9,13 @@ a ThresholdEvent with its evidence; `threshold_timeline` reads them back.
   lower bound at or above the target, the threshold moves down to the band's floor; the open
   suggestions now above it are routed on the worker.
 """
-import logging
 from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 
+from annotator.quality import wilson_interval
 from ml_assist.models import ModelVersion
 from ml_assist.routing import (
     MIN_REVIEWED_TO_ADJUST,
@@ -34,12 +34,9 @@ from ml_assist.routing_models import (
     ThresholdEvidence,
 )
 from ml_assist.thresholds import lowest_certified_threshold
-from annotator.quality import wilson_interval
 from platform_core.holdout import suggestion_holdout
 from platform_core.jobs import send_quietly
 from platform_core.models import Prediction, Project
-
-logger = logging.getLogger(__name__)
 
 # Reviewed band labels needed before the band can certify a move down: Wilson's bound alone
 # would allow 19 of 19 at a 0.83 target; fewer than this is too thin a slice to act on.
