@@ -319,7 +319,8 @@ def threshold_adjust(*, project: Project) -> dict:
         return {**summary, "reason": "threshold is already at its maximum"}
     locked.auto_accept_threshold = new
     locked.full_clean()
-    locked.save(update_fields=["auto_accept_threshold", "updated_at"])
+    # An UPDATE, not save(): the save signal logs hand-made changes; this one is logged below.
+    Project.objects.filter(pk=locked.pk).update(auto_accept_threshold=new, updated_at=timezone.now())
     project.auto_accept_threshold = new
     returned = _return_to_queue(locked, new)
     ThresholdEvent.objects.create(

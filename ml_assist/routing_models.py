@@ -100,12 +100,14 @@ class ThresholdEventKind(models.TextChoices):
     APPLIED = "applied", "Applied"
     RAISED = "raised", "Raised"
     LOWERED = "lowered", "Lowered"
+    SET = "set", "Set by hand"
 
 
 class ThresholdEvidence(models.TextChoices):
     HELD_OUT = "held_out", "Held-out labels"
     SPOT_CHECKS = "spot_checks", "Spot-checks"
     EXPLORATION = "exploration", "Exploration band"
+    NONE = "none", "No evidence"
 
 
 class ThresholdEvent(models.Model):

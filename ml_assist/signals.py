@@ -20,13 +20,20 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 
 from annotator.models import Annotation, AnnotationStatus
 from annotator.signals import machine_label_reviewed
 from ml_assist.routing import routing_review_record
-from ml_assist.routing_models import RoutingDecision, RoutingVerdict
+from ml_assist.routing_models import (
+    RoutingDecision,
+    RoutingVerdict,
+    ThresholdEvent,
+    ThresholdEventKind,
+    ThresholdEvidence,
+)
 from platform_core.jobs import send_quietly
+from platform_core.models import Project
 from platform_core.models.projects import QueueOrder
 from platform_core.signals import queue_order_changed
 
@@ -109,9 +116,37 @@ def schedule_threshold_adjust(project_id: int) -> None:
     send_quietly(threshold_adjust_task, project_id)
 
 
+def project_threshold_saving(sender, instance: Project, raw: bool = False, update_fields=None,
+                             **kwargs) -> None:
+    """Before a project's threshold is saved by hand (the settings API, the admin): note the
+    old value, so that the timeline shows the change. Routing's own moves are UPDATEs that log
+    themselves with their evidence."""
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and "auto_accept_threshold" not in update_fields:
+        return
+    old = Project.objects.filter(pk=instance.pk).values_list("auto_accept_threshold", flat=True).first()
+    if old != instance.auto_accept_threshold:
+        instance._threshold_was = old
+
+
+def project_threshold_saved(sender, instance: Project, created: bool, raw: bool = False,
+                            **kwargs) -> None:
+    if raw or created or not hasattr(instance, "_threshold_was"):
+        return
+    old = instance.__dict__.pop("_threshold_was")
+    ThresholdEvent.objects.create(
+        project=instance, kind=ThresholdEventKind.SET, evidence=ThresholdEvidence.NONE,
+        old_threshold=old, new_threshold=instance.auto_accept_threshold,
+        target_precision=instance.target_precision, note="set in the project's settings",
+    )
+
+
 def connect() -> None:
     post_save.connect(
         annotation_saved, sender=Annotation, dispatch_uid="ml_assist.annotation_saved"
     )
     machine_label_reviewed.connect(spot_check_reviewed, dispatch_uid="ml_assist.spot_check")
     queue_order_changed.connect(queue_order_was_changed, dispatch_uid="ml_assist.queue_order")
+    pre_save.connect(project_threshold_saving, sender=Project, dispatch_uid="ml_assist.threshold_saving")
+    post_save.connect(project_threshold_saved, sender=Project, dispatch_uid="ml_assist.threshold_saved")

@@ -14,6 +14,7 @@ from functools import partial
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from annotator.quality import wilson_interval
 from ml_assist.models import ModelVersion
@@ -170,7 +171,9 @@ def _move(project: Project, new: float, *, kind, evidence, model_version, counts
     old = project.auto_accept_threshold
     project.auto_accept_threshold = new
     project.full_clean()
-    project.save(update_fields=["auto_accept_threshold", "updated_at"])
+    # An UPDATE, not save(): the save signal logs hand-made changes (ml_assist.signals), and
+    # this one is logged here, with its evidence.
+    Project.objects.filter(pk=project.pk).update(auto_accept_threshold=new, updated_at=timezone.now())
     event = ThresholdEvent.objects.create(
         project=project, kind=kind, evidence=evidence, model_version=model_version,
         old_threshold=old, new_threshold=new, target_precision=project.target_precision,

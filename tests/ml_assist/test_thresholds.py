@@ -322,3 +322,19 @@ def test_members_of_another_organization_get_404_on_the_routing(db, member, api_
     assert stranger.get(url).status_code == 404
     assert stranger.patch(url, {"exploration_rate": 0.3}, format="json").status_code == 404
     assert stranger.post(url + "apply-proposal/", {"proposal": 1}, format="json").status_code == 404
+
+
+def test_a_threshold_set_by_hand_is_on_the_timeline_without_evidence(db):
+    from platform_core.services.projects import project_update
+
+    project = ProjectFactory(auto_accept_threshold=None, target_precision=0.9)
+    assert not ThresholdEvent.objects.filter(project=project).exists()  # creating is not a move
+
+    project_update(project=project, data={"auto_accept_threshold": 0.8})
+    project_update(project=project, data={"review_sample_rate": 0.2})  # not a threshold change
+    project_update(project=project, data={"auto_accept_threshold": None})
+
+    events = list(ThresholdEvent.objects.filter(project=project).order_by("id"))
+    assert [(e.kind, e.evidence, e.old_threshold, e.new_threshold) for e in events] == [
+        ("set", "none", None, 0.8), ("set", "none", 0.8, None),
+    ]
