@@ -39,8 +39,8 @@ from ml_assist.routing_models import (
 from platform_core.holdout import suggestion_holdout  # noqa: F401 (part of routing's API)
 from platform_core.models import Prediction, Project, Task, TaskStatus
 
-# Below this many reviewed labels the threshold is left alone: with 10 reviews, all correct, the
-# lower bound is still 0.72, so acting earlier would push every threshold to 1.0 and stop the
+# Below this many reviewed labels the threshold is left alone: one wrong label in 10 reads as a
+# precision of 0.9, so acting earlier would raise thresholds on noise and stop the
 # auto-accepting that produces the next samples.
 MIN_REVIEWED_TO_ADJUST = 30
 # Raise by this much when no confidence in the sample certifies the target.
