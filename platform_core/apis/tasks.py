@@ -29,6 +29,7 @@ from platform_core.apis.keyset import (
     keyset_page,
 )
 from platform_core.apis.permissions import IsProjectManager, caller_role, is_manager
+from platform_core.apis.task_rows import TaskManagerRowSerializer, TaskRowSerializer
 from platform_core.apis.scoping import (
     task_get_for_user,
     task_get_visible,
@@ -135,13 +136,13 @@ class TaskDetailOutputSerializer(TaskManagerOutputSerializer):
 class TaskPageSerializer(serializers.Serializer):
     count = serializers.IntegerField(
         allow_null=True,
-        help_text=f"Tasks matching the filters: exact up to {EXACT_COUNT_LIMIT:,} or with "
-        "count=exact, otherwise null.",
+        help_text=f"Tasks matching the filters, on the first page: exact up to "
+        f"{EXACT_COUNT_LIMIT:,} or with count=exact (on any page), otherwise null.",
     )
     count_estimate = serializers.IntegerField(
         allow_null=True,
         help_text="The count when exact; above the limit the database planner's estimate "
-        "(PostgreSQL), or null.",
+        "(PostgreSQL), or null. Pages after the first leave both null unless count=exact.",
     )
     next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end.")
     previous = serializers.URLField(allow_null=True, help_text="The page before, or null.")
@@ -182,13 +183,16 @@ class ProjectTaskListApi(ApiView):
             cursor = Cursor.decode(cursor, ordering=ordering, model=Task)
         size = query_param(request, "page_size", serializers.IntegerField(min_value=1))
         size = min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        exact = query_param(request, "count", serializers.ChoiceField(choices=["exact"]))
-        count, estimate = bounded_count(tasks, exact=exact is not None)
+        exact = query_param(request, "count", serializers.ChoiceField(choices=["exact"])) is not None
+        # The first page answers how many; the pages after it are reached from there.
+        count = estimate = None
+        if cursor is None or exact:
+            count, estimate = bounded_count(tasks, exact=exact)
         page = keyset_page(
             with_latest_suggestion(tasks),
             ordering=ordering, cursor=cursor, size=size,
         )
-        serializer_class = _task_serializer(request, project)
+        serializer_class = TaskManagerRowSerializer if is_manager(request, project) else TaskRowSerializer
         return Response(
             {
                 "count": count,

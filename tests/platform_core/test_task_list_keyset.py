@@ -165,3 +165,45 @@ def test_an_annotator_pages_only_through_their_own_tasks(project, member, api_cl
     pages = walk(api_client(annotator), tasks_url(project, "?page_size=2"))
 
     assert sum(pages, []) == [t.id for t in held]
+
+
+def test_pages_after_the_first_leave_the_count_to_it_unless_asked(project, reviewer_client):
+    TaskFactory.create_batch(3, project=project)
+    first = reviewer_client.get(tasks_url(project, "?page_size=2")).json()
+
+    second = reviewer_client.get(first["next"]).json()
+    asked = reviewer_client.get(first["next"] + "&count=exact").json()
+
+    assert (first["count"], second["count"], second["count_estimate"]) == (3, None, None)
+    assert asked["count"] == 3
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.ANNOTATOR])
+def test_a_row_of_the_list_renders_as_the_task_serializer_renders_that_task(
+    project, member, api_client, role
+):
+    from django.core.files.base import ContentFile
+    from django.test import RequestFactory
+
+    from platform_core.apis.scoping import with_latest_suggestion
+    from platform_core.apis.tasks import TaskManagerOutputSerializer, TaskOutputSerializer
+    from tests.platform_core.factories import DatasetFactory, PredictionFactory
+
+    user = member(role, project.organization)
+    task = TaskFactory(
+        project=project, dataset=DatasetFactory(project=project), priority=0.25, locked_by=user,
+        gold_result={"labels": ["positive"]}, accepted_result={"labels": ["negative"]},
+        meta={"source": "x"},
+    )
+    task.media.save("cat.png", ContentFile(b"\x89PNG"), save=True)
+    PredictionFactory(task=task, confidence=0.5)
+    PredictionFactory(task=task, confidence=0.75)  # the latest is shown
+
+    listed = api_client(user).get(tasks_url(project)).json()["results"]
+
+    request = RequestFactory().get("/", HTTP_HOST="testserver")
+    serializer = TaskManagerOutputSerializer if role == Role.MANAGER else TaskOutputSerializer
+    fetched = with_latest_suggestion(Task.objects.filter(pk=task.pk)).get()
+    expected = json.loads(json.dumps(serializer(fetched, context={"request": request}).data, default=str))
+    assert listed == [expected]
+    assert listed[0]["suggestion"]["confidence"] == 0.75
