@@ -303,6 +303,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool process that trained or pre-labeled holds scikit-learn, SciPy and the estimator long
+# after the job (~150-250 MB resident against ~95 MB for a fresh one); above this resident size
+# (KiB) it is replaced once its task is done. The next ML job pays the import again (1-3 s,
+# against jobs of seconds to minutes), other tasks nothing (a fork of the loaded main process);
+# the idle worker keeps ~200 MB PSS instead of ~480 MB (bench/footprint.py).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=120_000)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
