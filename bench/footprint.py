@@ -39,8 +39,10 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 DEMO_PASSWORD = "footprint-bench-password"
 FOOTPRINT_DATABASE = "bench_footprint"
 FOOTPRINT_REDIS_DB = 13
-# Idle: the whole tree used less than IDLE_CPU_SHARE of one core over the last IDLE_WINDOW_S.
-IDLE_WINDOW_S = 10
+# Idle: the whole tree used less than IDLE_CPU_SHARE of one core over the last IDLE_WINDOW_S,
+# longer than the demo bootstrap's pauses between its jobs (it polls the imports every 5 s and
+# queues training, then pre-labeling, from its worker).
+IDLE_WINDOW_S = 30
 IDLE_CPU_SHARE = 0.03
 SETTINGS_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "VAR_DIR", "PORT")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
