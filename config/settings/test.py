@@ -18,7 +18,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Lets several test runs share one PostgreSQL server without dropping each other's database.
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME")}  # noqa: F405
 # pytest-django runs with DEBUG off; serve static files from the finders instead of a
-# collectstatic folder that tests never build.
+# collectstatic folder that tests never build. Not from the one `make run` builds either: WhiteNoise
+# would serve its copies, stale as soon as a script changes, before the finders' (browser tests
+# then ran yesterday's JavaScript). An empty folder of its own keeps STATIC_ROOT's checks content.
+STATIC_ROOT = str(VAR_DIR / "test-static")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Eager tasks ignore countdowns: a check queued "for later" would run at the first label only.
