@@ -14,7 +14,7 @@
 - `threshold_adjust`: when the precision measured at the threshold falls short of
   `target_precision`, raise the threshold, send the auto-accepted, unreviewed tasks now under it back to the queue, and log
   the move with its evidence (ThresholdEvent).
-- `suggestion_holdout`: the stable share of tasks served without a suggestion.
+- the stable share of tasks served without a suggestion is platform_core.holdout's.
 """
 import random
 from dataclasses import dataclass, field
@@ -36,7 +36,6 @@ from ml_assist.routing_models import (
     ThresholdEventKind,
     ThresholdEvidence,
 )
-from platform_core.holdout import suggestion_holdout  # noqa: F401 (part of routing's API)
 from platform_core.models import Prediction, Project, Task, TaskStatus
 
 # Below this many reviewed labels the threshold is left alone: one wrong label in 10 reads as a
@@ -135,17 +134,7 @@ def route_confident(
                 if sampled:
                     result.sampled_for_review.append(task_id)
             RoutingDecision.objects.bulk_create(decisions)
-            ReviewItem.objects.bulk_create(
-                ReviewItem(
-                    project_id=project.pk,
-                    task_id=decision.task_id,
-                    prediction_id=decision.prediction_id,
-                    kind=ReviewKind.SPOT_CHECK,
-                    confidence=decision.confidence,
-                )
-                for decision in decisions
-                if decision.sampled_for_review and decision.prediction_id is not None
-            )
+            _spot_checks_queue(project, decisions)
             result.auto_accepted.extend(ids)
     routed = set(result.auto_accepted)
     result.skipped = [task_id for task_id in wanted if task_id not in routed]
@@ -156,6 +145,21 @@ def route_confident(
         chosen = [t for t in band if rng.random() < policy.exploration_rate]
         result.explored = _explore(project, chosen, confidences, threshold, model_version)
     return result
+
+
+def _spot_checks_queue(project, decisions: list[RoutingDecision]) -> None:
+    """Review items for the decisions sampled for review that have a machine label."""
+    ReviewItem.objects.bulk_create(
+        ReviewItem(
+            project_id=project.pk,
+            task_id=decision.task_id,
+            prediction_id=decision.prediction_id,
+            kind=ReviewKind.SPOT_CHECK,
+            confidence=decision.confidence,
+        )
+        for decision in decisions
+        if decision.sampled_for_review and decision.prediction_id is not None
+    )
 
 
 def _explore(project, task_ids, confidences, threshold, model_version) -> list[int]:
@@ -189,16 +193,7 @@ def _explore(project, task_ids, confidences, threshold, model_version) -> list[i
                 for task_id in ids
             ]
             RoutingDecision.objects.bulk_create(decisions)
-            ReviewItem.objects.bulk_create(
-                ReviewItem(
-                    project_id=project.pk,
-                    task_id=decision.task_id,
-                    prediction_id=decision.prediction_id,
-                    kind=ReviewKind.SPOT_CHECK,
-                    confidence=decision.confidence,
-                )
-                for decision in decisions
-            )
+            _spot_checks_queue(project, decisions)
             explored.extend(ids)
     return explored
 
