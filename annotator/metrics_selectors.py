@@ -20,6 +20,7 @@ narrower rows sort in memory. About ten queries in all, however large the projec
 Buckets are UTC, from the period (platform_core.metrics.metrics_period).
 """
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC
 
 from django.contrib.auth import get_user_model
@@ -167,15 +168,28 @@ def review_verdict_rows(*, project: Project, period: MetricsPeriod) -> list[dict
     return metrics_memo(("review_verdict_rows", project.pk), read)
 
 
+# Conditions (each a callable returning an expression) that leave a spot-check out of the
+# sample of auto-accepted labels: ml_assist registers its exploration band's, whose machine
+# labels were under the threshold and never auto-accepted.
+_spot_check_exclusions: list[Callable] = []
+
+
+def register_spot_check_exclusion(exclude: Callable) -> None:
+    _spot_check_exclusions.append(exclude)
+
+
 def spot_checks(*, project: Project, period: MetricsPeriod) -> dict:
-    """Verdicts on spot-checked machine labels of all time (accepted, corrected, rejected), and
-    the number and mean of the edit figures stored on those given in the window (edits,
-    mean_edit)."""
+    """Verdicts on spot-checked auto-accepted labels of all time (accepted, corrected,
+    rejected), and the number and mean of the edit figures stored on those given in the window
+    (edits, mean_edit)."""
 
     def read() -> dict:
         in_window = Q(created_at__gte=period.since, created_at__lte=period.until)
         edited = in_window & Q(edit__isnull=False)
-        totals = Review.objects.filter(project=project, kind=ReviewKind.SPOT_CHECK).aggregate(
+        reviews = Review.objects.filter(project=project, kind=ReviewKind.SPOT_CHECK)
+        for exclude in _spot_check_exclusions:
+            reviews = reviews.exclude(exclude())
+        totals = reviews.aggregate(
             **_verdict_counts(),
             edits=Count("id", filter=edited),
             edit_sum=Sum(Cast(KT("edit__value"), FloatField()), filter=edited),

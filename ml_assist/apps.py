@@ -7,8 +7,9 @@ class MlAssistConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from annotator.metrics_selectors import register_spot_check_exclusion
         from ml_assist import signals
-        from ml_assist.metrics_selectors import project_machine
+        from ml_assist.metrics_selectors import exploration_reviewed, project_machine
         from ml_assist.models import MlJob
         from ml_assist.services.jobs import ml_job_send
         from platform_core.extensions import register_metrics_section, register_tasks_imported
@@ -17,4 +18,5 @@ class MlAssistConfig(AppConfig):
         signals.connect()
         register_job_kind(MlJob, ml_job_send)
         register_metrics_section("machine", project_machine)
+        register_spot_check_exclusion(exploration_reviewed)
         register_tasks_imported("ml_assist.priority", signals.tasks_were_imported)

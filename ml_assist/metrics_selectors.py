@@ -15,10 +15,14 @@ tasks per bucket, status and source (shared with throughput, cost and quality), 
 of their own.
 
 The precision of auto-accepted labels is quality's (annotator.quality_selectors
-.spot_check_precision, the same figure and query), compared with the project's target.
+.spot_check_precision, the same figure and query), compared with the project's target; the
+verdicts on the exploration band's labels are not in its sample (exploration_reviewed).
 """
+from django.db.models import Exists, OuterRef
+
 from annotator.metrics_selectors import accepted_tasks
 from annotator.quality_selectors import spot_check_precision
+from ml_assist.routing_models import RoutingDecision
 from platform_core.metrics import MINIMUM_SAMPLE, metrics_period, sample_size
 from platform_core.models import AcceptedSource, Project, TaskStatus
 
@@ -57,6 +61,13 @@ def project_machine(*, project: Project) -> dict:
         "auto_accept_precision": _precision_against_target(project),
         "threshold": project.auto_accept_threshold,
     }
+
+
+def exploration_reviewed() -> Exists:
+    """Whether a spot-check judged a machine label of the exploration band (under the
+    threshold, sent to review, never auto-accepted): not part of the auto-accepted labels'
+    sample (annotator.metrics_selectors.spot_checks leaves it out)."""
+    return Exists(RoutingDecision.objects.filter(task=OuterRef("task"), exploration=True))
 
 
 def _precision_against_target(project: Project) -> dict:
