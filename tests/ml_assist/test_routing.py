@@ -13,11 +13,11 @@ from ml_assist.routing import (
     review_sample_pending,
     route_confident,
     routing_review_record,
-    suggestion_holdout,
     threshold_adjust,
     wilson_interval,
 )
 from ml_assist.routing_models import RoutingDecision, RoutingVerdict
+from platform_core.holdout import suggestion_holdout
 from platform_core.models import Prediction, Task, TaskStatus
 from tests.annotator.factories import AnnotationFactory
 from tests.factories import ProjectFactory, UserFactory
