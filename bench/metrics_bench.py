@@ -50,6 +50,7 @@ import django  # noqa: E402
 from queue_bench_server import percentile  # noqa: E402
 
 from metrics_bench_build import build_project, remove_project  # noqa: E402 - bench/ is on the path
+from page_timing import signed_in, time_urls  # noqa: E402
 from queue_bench import settle_database  # noqa: E402
 
 WARMUP_ROUNDS = 2
@@ -57,15 +58,6 @@ READ_SIZE = 1 << 20  # bytes per read of the child's pipe
 
 
 # -- the pages ---------------------------------------------------------------------------------
-
-
-def signed_in(user):
-    """Django's test client with `user`'s session (the host is one ALLOWED_HOSTS has)."""
-    from django.test import Client
-
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
-    return client
 
 
 def time_pages(project, manager, repeat: int) -> dict[str, list[float]]:
@@ -76,17 +68,7 @@ def time_pages(project, manager, repeat: int) -> dict[str, list[float]]:
         "metrics": f"/api/v1/projects/{project.pk}/metrics/?window=30d&bucket=day",
         "dashboard": f"/projects/{project.pk}/dashboard/",
     }
-    times = {name: [] for name in urls}
-    for round_ in range(WARMUP_ROUNDS + repeat):
-        for name, url in urls.items():
-            started = time.perf_counter()
-            response = client.get(url)
-            elapsed = (time.perf_counter() - started) * 1000
-            if response.status_code != 200:
-                sys.exit(f"{url} answered {response.status_code}: {response.content[:300]!r}")
-            if round_ >= WARMUP_ROUNDS:
-                times[name].append(elapsed)
-    return times
+    return time_urls(client, urls, repeat, WARMUP_ROUNDS)
 
 
 def metrics_cpu(project, manager, repeat: int) -> tuple[float, float]:

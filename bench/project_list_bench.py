@@ -32,6 +32,8 @@ os.environ.setdefault("DEBUG", "true")
 
 import django  # noqa: E402
 
+from page_timing import signed_in, time_urls  # noqa: E402 - bench/ is on the path
+
 WARMUP_ROUNDS = 3
 STATUS_CYCLE = ["new", "new", "suggested", "submitted", "accepted"]
 
@@ -78,28 +80,6 @@ def build(projects: int, tasks: int):
     return org, manager, annotator
 
 
-def signed_in(user):
-    from django.test import Client
-
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
-    return client
-
-
-def time_urls(client, urls: dict[str, str], repeat: int) -> dict[str, list[float]]:
-    times = {name: [] for name in urls}
-    for round_ in range(WARMUP_ROUNDS + repeat):
-        for name, url in urls.items():
-            started = time.perf_counter()
-            response = client.get(url)
-            elapsed = (time.perf_counter() - started) * 1000
-            if response.status_code != 200:
-                sys.exit(f"{url} answered {response.status_code}: {response.content[:300]!r}")
-            if round_ >= WARMUP_ROUNDS:
-                times[name].append(elapsed)
-    return times
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -136,7 +116,7 @@ def main() -> None:
         }
         home_p50 = floor_p50 = 0.0
         for who, (user, urls) in pages.items():
-            times = time_urls(signed_in(user), urls, args.repeat)
+            times = time_urls(signed_in(user), urls, args.repeat, WARMUP_ROUNDS)
             floor = statistics.median(times["floor"])
             for name, values in times.items():
                 p50, p95 = statistics.median(values), percentile(values, 0.95)
