@@ -3,12 +3,12 @@
 Nothing here shows an annotator that a task is gold: not the gold result, not whether their
 answer matched it. Managers read gold accuracy as aggregates only.
 """
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 from annotator.models import AnnotationStatus
 from platform_core.apis.common import PlainOutputSerializer, StrictInputSerializer
+from platform_core.apis.task_rows import TaskItemSerializer
 
 # A day of active time on one item is a stuck timer, not work; it would distort cost metrics.
 MAX_LEAD_TIME_S = 24 * 3600
@@ -43,30 +43,9 @@ class ReviewNoteOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class TaskItemOutputSerializer(PlainOutputSerializer):
-    """A task's item as the labeling and review queues serve it."""
-
-    # Plain fields, not a ModelSerializer: this renders every next-task answer.
-    id = serializers.IntegerField()
-    project = serializers.IntegerField(source="project_id")
-    dataset = serializers.IntegerField(source="dataset_id", allow_null=True)
-    data = serializers.JSONField()
-    meta = serializers.JSONField()
-    status = serializers.CharField()
-    priority = serializers.FloatField()
-    media_url = serializers.SerializerMethodField(help_text="Served to members only.")
-    media_type = serializers.CharField()
-    duration_s = serializers.FloatField(allow_null=True)
-    sample_rate = serializers.IntegerField(allow_null=True)
-    width = serializers.IntegerField(allow_null=True)
-    height = serializers.IntegerField(allow_null=True)
-    annotation_count = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-
-    def get_media_url(self, task) -> str | None:
-        if not task.media:
-            return None
-        return self.context["request"].build_absolute_uri(reverse("task-media", args=[task.pk]))
+class TaskItemOutputSerializer(TaskItemSerializer):
+    """A task's item as the labeling and review queues serve it (plain fields, not a
+    ModelSerializer: this renders every next-task answer)."""
 
 
 class QueueTaskOutputSerializer(TaskItemOutputSerializer):

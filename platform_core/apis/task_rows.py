@@ -21,7 +21,10 @@ class SuggestionRowSerializer(PlainOutputSerializer):
     created_at = serializers.DateTimeField()
 
 
-class TaskRowSerializer(PlainOutputSerializer):
+class TaskItemSerializer(PlainOutputSerializer):
+    """A task's item: its fields as the queues and the task list show them (annotator's queue
+    serializers and the rows below add theirs)."""
+
     id = serializers.IntegerField()
     project = serializers.IntegerField(source="project_id")
     dataset = serializers.IntegerField(source="dataset_id", allow_null=True)
@@ -29,24 +32,27 @@ class TaskRowSerializer(PlainOutputSerializer):
     meta = serializers.JSONField()
     status = serializers.CharField()
     priority = serializers.FloatField()
-    media_url = serializers.SerializerMethodField()
+    media_url = serializers.SerializerMethodField(help_text="Served to members only.")
     media_type = serializers.CharField()
     duration_s = serializers.FloatField(allow_null=True)
     sample_rate = serializers.IntegerField(allow_null=True)
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
     annotation_count = serializers.IntegerField()
-    accepted_result = serializers.JSONField(allow_null=True)
     created_at = serializers.DateTimeField()
-    suggestion = serializers.SerializerMethodField()
-
-    # Annotators must not find through the API the suggestion their queue hides from them.
-    hides_held_out_suggestions = True
 
     def get_media_url(self, task) -> str | None:
         if not task.media:
             return None
         return self.context["request"].build_absolute_uri(reverse("task-media", args=[task.pk]))
+
+
+class TaskRowSerializer(TaskItemSerializer):
+    accepted_result = serializers.JSONField(allow_null=True)
+    suggestion = serializers.SerializerMethodField()
+
+    # Annotators must not find through the API the suggestion their queue hides from them.
+    hides_held_out_suggestions = True
 
     def get_suggestion(self, task):
         if self.hides_held_out_suggestions and suggestion_holdout(
