@@ -116,8 +116,8 @@ STEPS = (
         WHERE w.verdict IS NOT NULL ORDER BY w.reviewed_at"""),
     ("routing decisions", """
         INSERT INTO {routing} (task_id, prediction_id, confidence, threshold,
-            sampled_for_review, verdict, reviewed_by_id, reviewed_at, created_at)
-        SELECT w.task_id, p.id, w.confidence, %(threshold)s, w.sampled,
+            sampled_for_review, exploration, verdict, reviewed_by_id, reviewed_at, created_at)
+        SELECT w.task_id, p.id, w.confidence, %(threshold)s, w.sampled, false,
                CASE w.verdict WHEN 'accept' THEN 'correct' WHEN 'correct' THEN 'incorrect'
                               WHEN 'reject' THEN 'incorrect' END,
                CASE WHEN w.verdict IS NOT NULL THEN (%(reviewers)s::int[])[w.reviewer] END,
