@@ -9,10 +9,20 @@ do not.
 Task list: one reviewer client pages through the project's task list as a person does: the
 first page, then `next` a few pages deep, in the default order, the queue's order (-priority)
 and filtered by status; then the same client against the floor (GET), for its ratio.
+
+Run alone, it times the task list of a project that `queue_bench.py --keep` left (building
+10^6 tasks takes minutes; the list can then be timed again after each change):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/annotate_queue_bench \
+        .venv/bin/python bench/queue_bench_list.py --project 1 --seconds 30
 """
+import argparse
 import http.client
 import json
+import os
+import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from queue_bench_server import FLOOR_PATH, measure, percentile  # bench/ is on the path
@@ -164,3 +174,35 @@ def list_run(args, project) -> str:
         f"p50 {p50:.1f} ms p99 {p99:.1f} ms; floor p50 {f50:.1f} ms p99 {f99:.1f} ms; "
         f"ratio {ratio(p50, f50)} p50 / {ratio(p99, f99)} p99"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Times the task list of a kept bench project.")
+    parser.add_argument("--project", type=int, required=True, help="its id (queue_bench.py --keep)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="measured time per run")
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn worker processes (default: gunicorn.conf.py's)"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="threaded workers with this many threads (default: sync)"
+    )
+    args = parser.parse_args()
+    args.think_ms, args.cpu_by_endpoint = 0.0, False
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from platform_core.models import Project
+
+    project = Project.objects.get(pk=args.project)
+    connection.close()  # the clients and the server open their own
+    print(list_run(args, project))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ.setdefault("DEBUG", "true")
+    main()

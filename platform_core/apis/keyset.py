@@ -110,7 +110,7 @@ def keyset_page(queryset: QuerySet, *, ordering: Ordering, cursor: Cursor | None
         rows.reverse()
 
     def boundary(row, *, towards_start: bool) -> Cursor:
-        values = [_jsonable(getattr(row, field)) for field in ordering.fields]
+        values = [_jsonable(_value(row, field)) for field in ordering.fields]
         return Cursor(ordering=ordering.name, values=values, backwards=towards_start)
 
     next_cursor = previous_cursor = None
@@ -126,6 +126,10 @@ def keyset_page(queryset: QuerySet, *, ordering: Ordering, cursor: Cursor | None
         previous_cursor = None if backwards else Cursor(ordering.name, cursor.values, True)
         next_cursor = Cursor(ordering.name, cursor.values, False) if backwards else None
     return Page(rows=rows, next_cursor=next_cursor, previous_cursor=previous_cursor)
+
+
+def _value(row, field: str):
+    return row[field] if isinstance(row, dict) else getattr(row, field)  # .values() or instances
 
 
 def _jsonable(value):

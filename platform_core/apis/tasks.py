@@ -29,12 +29,15 @@ from platform_core.apis.keyset import (
     keyset_page,
 )
 from platform_core.apis.permissions import IsProjectManager, caller_role, is_manager
-from platform_core.apis.task_rows import TaskManagerRowSerializer, TaskRowSerializer
+from platform_core.apis.task_rows import (
+    TASK_MANAGER_ROW_FIELDS,
+    TASK_ROW_FIELDS,
+    task_list_rows,
+)
 from platform_core.apis.scoping import (
     task_get_for_user,
     task_get_visible,
     visible_tasks,
-    with_latest_suggestion,
 )
 from platform_core.extensions import task_detail_sections
 from platform_core.holdout import suggestion_holdout
@@ -175,8 +178,9 @@ class ProjectTaskListApi(ApiView):
         reject_unknown_query_params(request, TASK_LIST_PARAMS)
         if "page" in request.query_params:
             raise ValidationError({"page": ["Pages are reached by cursor: follow `next`."]})
+        manager = is_manager(request, project)
         tasks = visible_tasks(request, project, project.tasks.all())
-        tasks = _filtered(request, tasks, may_see_gold=is_manager(request, project))
+        tasks = _filtered(request, tasks, may_see_gold=manager)
         ordering = Ordering.of(_ordering(request))
         cursor = query_param(request, "cursor", serializers.CharField(max_length=500))
         if cursor is not None:
@@ -189,17 +193,17 @@ class ProjectTaskListApi(ApiView):
         if cursor is None or exact:
             count, estimate = bounded_count(tasks, exact=exact)
         page = keyset_page(
-            with_latest_suggestion(tasks),
+            tasks.values(*(TASK_MANAGER_ROW_FIELDS if manager else TASK_ROW_FIELDS)),
             ordering=ordering, cursor=cursor, size=size,
         )
-        serializer_class = TaskManagerRowSerializer if is_manager(request, project) else TaskRowSerializer
+        results = task_list_rows(page.rows, request=request, project=project, manager=manager)
         return Response(
             {
                 "count": count,
                 "count_estimate": estimate,
                 "next": _page_link(request, page.next_cursor),
                 "previous": _page_link(request, page.previous_cursor),
-                "results": serializer_class(page.rows, many=True, context={"request": request}).data,
+                "results": results,
             }
         )
 

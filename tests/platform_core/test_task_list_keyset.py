@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from platform_core.apis import keyset
-from platform_core.models import Role, Task, TaskStatus
+from platform_core.models import Prediction, Role, Task, TaskStatus
 from tests.platform_core.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -207,3 +207,36 @@ def test_a_row_of_the_list_renders_as_the_task_serializer_renders_that_task(
     expected = json.loads(json.dumps(serializer(fetched, context={"request": request}).data, default=str))
     assert listed == [expected]
     assert listed[0]["suggestion"]["confidence"] == 0.75
+
+
+def test_each_row_shows_its_own_latest_suggestion_ties_broken_by_id(project, member, api_client):
+    from tests.platform_core.factories import PredictionFactory
+
+    first, second, bare = TaskFactory.create_batch(3, project=project)
+    older, newest = PredictionFactory(task=first), PredictionFactory(task=first)
+    tied = PredictionFactory.create_batch(3, task=second)
+    Prediction.objects.filter(pk=older.pk).update(created_at=newest.created_at.replace(year=2020))
+    Prediction.objects.filter(pk__in=[p.pk for p in tied]).update(created_at=tied[0].created_at)
+    client = api_client(member(Role.MANAGER, project.organization))
+
+    rows = client.get(tasks_url(project)).json()["results"]
+
+    assert [row["suggestion"] and row["suggestion"]["id"] for row in rows] == [
+        newest.id, max(p.pk for p in tied), None
+    ]
+    assert rows[0]["suggestion"]["model_version"] == newest.model_version
+
+
+@pytest.mark.parametrize("role, shown", [(Role.MANAGER, True), (Role.REVIEWER, False)])
+def test_the_list_shows_held_out_suggestions_to_managers_only(
+    project, member, api_client, role, shown
+):
+    from tests.platform_core.factories import PredictionFactory
+
+    project.suggestion_holdout_rate = 1.0
+    project.save()
+    prediction = PredictionFactory(task=TaskFactory(project=project))
+
+    row = api_client(member(role, project.organization)).get(tasks_url(project)).json()["results"][0]
+
+    assert (row["suggestion"] and row["suggestion"]["id"]) == (prediction.id if shown else None)
