@@ -3,46 +3,53 @@ runs once per metrics request (metrics_memo) and the sections (quality_selectors
 metrics_sections, suggestion_metrics, ml_assist.metrics_selectors) take their figures from it,
 so a figure shown in two sections is one figure, and a section adds no scan of its own.
 
-At a million tasks and 200,000 annotations each full read costs ~0.1 s on PostgreSQL, so reads
-are merged where their rows are the same, and annotations and reviews are read by the copy of
-their task's project they carry (and reviews by the author they carry), never by joining the
-project's tasks or the reviewed annotations. Rows
-outside the window group under a null bucket, so one read serves the window and all time:
-the annotations (the window's throughput, hours and suggestions; quality's gold accuracy and
-everyone's username), and every verdict on people's annotations (quality's all-time figures,
-the window's per annotator, each annotator's accepted items per bucket). Spot-checks are one
-aggregate for the precision and the edit size; the window's accepted tasks one index-only read
-per bucket, status and source (the machine's share); the task counts by status one more, and
-one probe says whether any task holds overlapping annotations, which lets quality skip its
-agreement scan on projects without any. Reads group by ids, not names:
-narrower rows sort in memory. About ten queries in all, however large the project.
+At a million tasks and 200,000 annotations a scan of a project's annotations, reviews or
+accepted tasks costs 0.1-0.3 s on PostgreSQL, so those three are read from hourly rollups that
+triggers keep (annotator.rollup_models, platform_core.rollups): a few thousand rows however
+many items, plus the rows of the two hours the window's edges cut. Rows outside the window
+group under a null bucket, so one read serves the window and all time: the annotations (the
+window's throughput, hours and suggestions; quality's gold accuracy and everyone's username),
+and every verdict on people's annotations (quality's all-time figures, the window's per
+annotator, each annotator's accepted items per bucket). Spot-checks are one aggregate for the
+precision and the edit size; the window's accepted tasks are counted per bucket, status and
+source (the machine's share); the task counts by status are one index-only read, and one probe
+says whether any task holds overlapping annotations, which lets quality skip its agreement
+scan on projects without any. About ten queries in all, however large the project.
 
 Buckets are UTC, from the period (platform_core.metrics.metrics_period).
 """
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, DateTimeField, F, FloatField, Q, Sum, When
+from django.db.models import Count, FloatField, Q, Sum
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Trunc
+from django.db.models.functions import Cast
 
-from annotator.models import Annotation, AnnotationStatus, Review, ReviewKind, ReviewVerdict
+from annotator.models import (
+    AcceptedTaskRollup,
+    Annotation,
+    AnnotationRollup,
+    AnnotationStatus,
+    Review,
+    ReviewKind,
+    ReviewRollup,
+    ReviewVerdict,
+)
 from platform_core.metrics import MetricsPeriod, metrics_memo
 from platform_core.models import Project, Task, TaskStatus
+from platform_core.rollups import windowed_rollup
 
 # 2,000 tasks of a few annotations each: well under a second to read and score.
 AGREEMENT_TASKS = 2000
+ANNOTATION_FIGURES = (
+    "submitted", "timed", "lead_s", "from_suggestion", "unchanged", "gold_answered", "gold_correct",
+)
 VERDICTS = {
     "accepted": ReviewVerdict.ACCEPT,
     "corrected": ReviewVerdict.CORRECT,
     "rejected": ReviewVerdict.REJECT,
 }
-
-
-def bucket_of(field, period: MetricsPeriod) -> Trunc:
-    return Trunc(field, period.bucket, tzinfo=UTC)
 
 
 def _verdict_counts() -> dict:
@@ -56,29 +63,25 @@ def _rows(condition: Q | None = None) -> Count:
     return Count("project", filter=condition)
 
 
-def _when(condition: Q, field: str) -> Case:
-    """`field` where `condition` holds, else null: truncated by bucket_of, the rows that do not
-    qualify group under a null bucket (Trunc outside the CASE, so its time zone handling
-    applies)."""
-    return Case(When(condition, then=F(field)), output_field=DateTimeField())
-
-
 def annotation_rows(*, project: Project, period: MetricsPeriod) -> list[dict]:
     """The project's annotations grouped by (annotator, bucket): submitted, timed (known
     active time), lead_s (their summed seconds), from a suggestion, unchanged from it, gold
     answered and gold correct. Annotations made outside the window group under a null bucket:
     the window's figures read the rows with a bucket (window_annotation_rows), quality's
-    all-time gold accuracy every row. The database reads every annotation of the project to
-    find the window's anyway (no index leads from a project to its annotations by time)."""
+    all-time gold accuracy every row. From the hourly rollup (AnnotationRollup) and the
+    annotations of the two hours the window's edges cut."""
 
     def read() -> list[dict]:
-        in_window = Q(created_at__gte=period.since, created_at__lte=period.until)
-        rows = list(
-            Annotation.objects.filter(project=project)
-            .order_by()
-            .values("annotator_id", bucket=bucket_of(_when(in_window, "created_at"), period))
-            .annotate(
-                # Every column read is in annotation_project_time_idx.
+        rows = windowed_rollup(
+            since=period.since,
+            until=period.until,
+            bucket=period.bucket,
+            rollup=AnnotationRollup.objects.filter(project_id=project.pk),
+            source=Annotation.objects.filter(project=project),
+            source_time="created_at",
+            group=["annotator_id"],
+            rollup_sums={name: Sum(name) for name in ANNOTATION_FIGURES},
+            source_sums=dict(
                 submitted=_rows(),
                 timed=Count("lead_time_s"),
                 lead_s=Sum("lead_time_s"),
@@ -86,10 +89,9 @@ def annotation_rows(*, project: Project, period: MetricsPeriod) -> list[dict]:
                 unchanged=_rows(Q(changed_from_suggestion=False)),
                 gold_answered=_rows(Q(gold_correct__isnull=False)),
                 gold_correct=_rows(Q(gold_correct=True)),
-            )
+            ),
         )
-        # Names afterwards, for the few annotators found: in the GROUP BY they widened each
-        # of the 200,000 rows the database sorts by ~20 bytes and joined auth_user.
+        # Names afterwards, for the few annotators found.
         names = dict(
             get_user_model()
             .objects.filter(pk__in={row["annotator_id"] for row in rows})
@@ -119,17 +121,22 @@ def accepted_tasks(*, project: Project, period: MetricsPeriod) -> list[dict]:
     """Tasks accepted in the window (Task.accepted_at) per (bucket, status, accepted_source):
     `accepted` by a reviewer (or confirmed by a spot-check), or `auto_accepted` and not
     checked; the source says whether the machine's label or an unchanged suggestion was kept.
-    Read from the index alone (task_accepted_at_idx covers the status and the source)."""
+    From the hourly rollup (AcceptedTaskRollup) and the tasks of the window's edge hours."""
 
     def read() -> list[dict]:
-        return list(
-            Task.objects.filter(
-                project=project, accepted_at__gte=period.since, accepted_at__lte=period.until
-            )
-            .order_by()
-            .values("status", "accepted_source", bucket=bucket_of("accepted_at", period))
-            .annotate(n=Count("*"))
+        rows = windowed_rollup(
+            since=period.since,
+            until=period.until,
+            bucket=period.bucket,
+            rollup=AcceptedTaskRollup.objects.filter(project_id=project.pk),
+            source=Task.objects.filter(project=project, accepted_at__isnull=False),
+            source_time="accepted_at",
+            group=["status", "accepted_source"],
+            rollup_sums={"n": Sum("n")},
+            source_sums={"n": Count("*")},
+            nulls={"accepted_source": ""},
         )
+        return [row for row in rows if row["bucket"] is not None]
 
     return metrics_memo(("accepted_tasks", project.pk), read)
 
@@ -152,17 +159,24 @@ def task_counts(*, project: Project) -> dict:
 
 def review_verdict_rows(*, project: Project, period: MetricsPeriod) -> list[dict]:
     """Verdicts on people's annotations per (annotator id, stage, bucket): accepted, corrected
-    and rejected (names: usernames()). `bucket` is null for verdicts given before the window: the all-time figures sum
-    every row, the window's those with a bucket."""
+    and rejected (names: usernames()). `bucket` is null for verdicts given outside the window:
+    the all-time figures sum every row, the window's those with a bucket. From the hourly
+    rollup (ReviewRollup) and the reviews of the window's edge hours."""
 
     def read() -> list[dict]:
-        in_window = Q(created_at__gte=period.since, created_at__lte=period.until)
-        bucket = bucket_of(_when(in_window, "created_at"), period)
-        return list(
-            Review.objects.filter(project=project, kind=ReviewKind.ANNOTATION)
-            .order_by()
-            .values("author_id", "stage", bucket=bucket)
-            .annotate(**_verdict_counts())
+        return windowed_rollup(
+            since=period.since,
+            until=period.until,
+            bucket=period.bucket,
+            rollup=ReviewRollup.objects.filter(
+                project_id=project.pk, kind=ReviewKind.ANNOTATION
+            ),
+            source=Review.objects.filter(project=project, kind=ReviewKind.ANNOTATION),
+            source_time="created_at",
+            group=["author_id", "stage"],
+            rollup_sums={name: Sum(name) for name in VERDICTS},
+            source_sums=_verdict_counts(),
+            nulls={"author_id": 0},
         )
 
     return metrics_memo(("review_verdict_rows", project.pk), read)

@@ -1,6 +1,11 @@
 from django.conf import settings
 from django.db import models
 
+from annotator.rollup_models import (  # noqa: F401 (registers them)
+    AcceptedTaskRollup,
+    AnnotationRollup,
+    ReviewRollup,
+)
 from platform_core.models import Prediction, Task
 
 
