@@ -12,7 +12,9 @@ stored its label); never a query per row. The tasks' query is compiled by Django
 pass and run on the cursor: Django's per-batch compilation and row iteration cost more than
 the database spent answering.
 """
-from collections.abc import Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -83,18 +85,16 @@ class TaskSource:
             data_json=_text("data"), meta_json=_text("meta"), result_json=_text("accepted_result")
         ).order_by("id").values_list(*_TASK_COLUMNS)[:size].query.sql_with_params()
         after = params.index(_AFTER)
+        if connection.vendor == "postgresql":
+            # The request's connection itself (psycopg's), not the thread's own: see _read_ahead.
+            connection.ensure_connection()
+            pages = _read_ahead(_task_pages(sql, params, after, size, connection.connection.cursor))
+        else:
+            pages = _task_pages(sql, params, after, size, connection.cursor)
         last = 0
-        while True:
-            params = (*params[:after], last, *params[after + 1:])
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                rows = [ExportRow(*values) for values in cursor.fetchall()]
-            if not rows:
-                return
+        for rows in pages:
             self._complete(rows, after=last)
             yield rows
-            if len(rows) < size:
-                return
             last = rows[-1].id
 
     def _tasks(self, **filters):
@@ -169,6 +169,68 @@ class TaskSource:
 
 # Stands for the previous batch's last id in the tasks' query, compiled once per pass.
 _AFTER = -987654321
+
+
+def _task_pages(
+    sql: str, params: tuple, after: int, size: int, cursor_of: Callable
+) -> Iterator[list[ExportRow]]:
+    """The rows of the tasks' query, `size` at a time (the previous page's last id at
+    params[after]), on cursors from `cursor_of`."""
+    last = 0
+    while True:
+        params = (*params[:after], last, *params[after + 1:])
+        with cursor_of() as cursor:
+            cursor.execute(sql, params)
+            rows = [ExportRow(*values) for values in cursor.fetchall()]
+        if not rows:
+            return
+        yield rows
+        if len(rows) < size:
+            return
+        last = rows[-1].id
+
+
+_DONE = object()
+
+
+def _read_ahead(pages: Iterator[list[ExportRow]]) -> Iterator[list[ExportRow]]:
+    """`pages`, read one page ahead in a thread: the database produces the next page while
+    the caller writes this one, on the other core (psycopg releases the GIL while it waits;
+    writing a page took a third as long as the database took to produce it, one after the
+    other). The thread uses the request's own connection (psycopg connections are
+    thread-safe; its lock orders the two threads' queries), so the reads stay inside
+    export_snapshot's transaction. PostgreSQL only: SQLite's connection is not shared."""
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand(item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not hand(page):
+                    return
+            hand(_DONE)
+        except BaseException as error:  # handed to the caller, raised there
+            hand(error)
+
+    reader = threading.Thread(target=produce, name="export-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (item := handoff.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _text(column: str) -> Cast:

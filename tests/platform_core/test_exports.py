@@ -15,6 +15,7 @@ from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
+from annotator.models import Annotation
 from ml_assist.routing import route_confident
 from platform_core.exports import reader
 from platform_core.models import Prediction, Role, Task, TaskStatus, TaskType
@@ -146,24 +147,37 @@ def test_the_file_is_streamed_as_an_attachment_named_after_project_and_format(cl
 
 def test_tasks_are_read_a_batch_at_a_time_as_the_stream_is_consumed(client, project, monkeypatch):
     monkeypatch.setattr(reader, "BATCH_SIZE", 3)
-    for _ in range(7):
+    for _ in range(16):
         TaskFactory(project=project, status=TaskStatus.ACCEPTED, accepted_result=POSITIVE)
     TaskFactory(project=project)  # not accepted: never read
+    pages_read = []
+    task_pages = reader._task_pages
+
+    def counted(*args, **kwargs):  # on PostgreSQL in the read-ahead thread
+        for page in task_pages(*args, **kwargs):
+            pages_read.append(len(page))
+            yield page
+
+    monkeypatch.setattr(reader, "_task_pages", counted)
     response = _export(client, project, annotations="true")
     chunks = iter(response.streaming_content)
-    task_table = Task._meta.db_table
+    annotation_table = Annotation._meta.db_table
 
-    def task_reads(queries) -> int:  # queries whose first FROM is the task table
-        return sum(re.search(r'FROM "(\w+)"', q["sql"]).group(1) == task_table for q in queries)
+    def annotation_reads(queries) -> int:  # queries whose first FROM is the annotation table
+        return sum(re.search(r'FROM "(\w+)"', q["sql"]).group(1) == annotation_table
+                   for q in queries)
 
     with CaptureQueriesContext(connection) as first:
         first_lines = next(chunks).splitlines()
+    # The first batch is written after one read of tasks; at most two more are read ahead
+    # (one handed over, one waiting), never the project's six.
+    assert len(first_lines) == 3 and 1 <= len(pages_read) <= 3
+    assert annotation_reads(first.captured_queries) == 1
     with CaptureQueriesContext(connection) as rest:
         rest_lines = b"".join(chunks).splitlines()
-    assert task_reads(first.captured_queries) == 1 and len(first_lines) == 3
-    # Two more batches of tasks (3 and 1), each with one query for all its annotations.
-    assert task_reads(rest.captured_queries) == 2 and len(rest_lines) == 4
-    assert len(rest.captured_queries) == 4
+    assert len(rest_lines) == 13 and pages_read == [3, 3, 3, 3, 3, 1]
+    # Each batch's annotations in one query.
+    assert annotation_reads(rest.captured_queries) == 5
 
 
 # -- JSON Lines ------------------------------------------------------------------------------------
