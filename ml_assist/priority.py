@@ -164,33 +164,33 @@ def priorities_reset(*, project: Project) -> int:
     return written
 
 
-def priorities_for_new_tasks(*, project: Project, tasks) -> int:
-    """Priorities for tasks just written (an import batch, a queryset) under the project's
-    queue order; rows written.
+def new_task_priority(*, project: Project):
+    """The priority of a task an import writes under the project's queue order, as a function
+    of its id and of the confidence of its latest imported suggestion (None without one); None
+    under `sequential`, where new tasks keep 0 (platform_core.extensions).
 
-    `sequential` keeps the 0 they were written with. `random` is the stable hash. Under
-    `uncertainty` a task imported with a suggestion gets 1 - its confidence; one no model has
-    judged yet gets the random hash: before a first model, a shuffled start keeps a file sorted
-    by class from teaching that model one class at a time, and once a model is active the
-    pre-label pass queued for the import replaces it with the model's uncertainty.
+    `random` is the stable hash. Under `uncertainty` a task imported with a suggestion gets
+    1 - its confidence; one no model has judged yet gets the random hash: before a first model,
+    a shuffled start keeps a file sorted by class from teaching that model one class at a
+    time, and once a model is active the pre-label pass queued for the import replaces it with
+    the model's uncertainty.
     """
     order = project.queue_order
     if order == QueueOrder.SEQUENTIAL:
-        return 0
-    if order not in (QueueOrder.RANDOM, QueueOrder.UNCERTAINTY):
-        raise ValueError(f"unknown queue order {order!r}")
-    ids = list(tasks.filter(project=project).order_by("id").values_list("id", flat=True))
-    values = {task_id: random_priority(task_id) for task_id in ids}
+        return None
+    if order == QueueOrder.RANDOM:
+        return _random_for_new_task
     if order == QueueOrder.UNCERTAINTY:
-        for batch in in_batches(ids, id_batch_size()):
-            rows = (
-                Prediction.objects.filter(task_id__in=batch, confidence__isnull=False)
-                .order_by("task_id", "created_at", "id")
-                .values_list("task_id", "confidence")
-            )
-            for task_id, confidence in rows:  # the latest of a task's suggestions wins
-                values[task_id] = 1.0 - float(confidence)
-    return priorities_write(project=project, priorities=values)
+        return _uncertainty_for_new_task
+    raise ValueError(f"unknown queue order {order!r}")
+
+
+def _random_for_new_task(task_id: int, confidence: float | None) -> float:
+    return random_priority(task_id)
+
+
+def _uncertainty_for_new_task(task_id: int, confidence: float | None) -> float:
+    return random_priority(task_id) if confidence is None else 1.0 - float(confidence)
 
 
 @transaction.atomic

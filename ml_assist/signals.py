@@ -2,10 +2,11 @@
 
 annotator calls nothing of ours and platform_core does not know we exist. A project whose
 queue order changed gets its priorities re-derived on the worker (ml.priorities_reset); tasks an
-import writes get theirs batch by batch (and, under `uncertainty` with a model to ask, a
-pre-labeling pass that replaces them with the model's uncertainty). A saved
-annotation that counts as an accepted label schedules `ml.retrain_check` once its transaction
-commits, and the worker decides whether ML_RETRAIN_EVERY new labels call for a training job.
+import writes are written with theirs (ml_assist.priority.new_task_priority) and, under
+`uncertainty` with a model to ask, get a pre-labeling pass that replaces them with the model's
+uncertainty. A saved annotation that counts as an accepted label schedules `ml.retrain_check`
+once its transaction commits, and the worker decides whether ML_RETRAIN_EVERY new labels call
+for a training job.
 The count runs on the worker so that a submit stays one short transaction.
 
 One check per project per ML_RETRAIN_CHECK_DELAY_S and web process, not one per label: at a
@@ -75,13 +76,12 @@ def queue_order_was_changed(sender, project, **kwargs) -> None:
 
 
 def tasks_were_imported(*, project, tasks) -> None:
-    """Called by the import runner after each committed batch (platform_core.extensions)."""
+    """Called by the import runner after each committed batch (platform_core.extensions); the
+    batch's tasks already hold their priority."""
     from ml_assist.models import MlJob, MlJobKind, MlJobStatus
-    from ml_assist.priority import priorities_for_new_tasks
     from ml_assist.selectors import active_version
     from ml_assist.services.jobs import ml_job_create
 
-    priorities_for_new_tasks(project=project, tasks=tasks)
     if project.queue_order != QueueOrder.UNCERTAINTY:
         return
     if active_version(project=project) is None and not project.model_server_url:

@@ -11,7 +11,11 @@ platform importing them (dependencies point one way, DESIGN.md).
   that a failed import never deletes them.
 - imported tasks: `register_tasks_imported(name, hook)`; `hook(project=, tasks=)` is called
   by the import runner after each committed batch with a queryset of the tasks it just wrote
-  (ml_assist gives them their queue priority under the project's order).
+  (ml_assist queues a pre-labeling pass for them under uncertainty order).
+- new tasks' queue priority: `register_new_task_priority(priority)`; `priority(project=)`
+  returns None (new tasks keep priority 0) or a function `(task_id, confidence) -> float` the
+  import applies to each task as it writes the row, `confidence` being that of the task's
+  latest imported suggestion (None without one). One at a time: the last registered wins.
 - project metrics sections: `register_metrics_section(name, section)` adds `name` to
   GET /api/v1/projects/{id}/metrics/; `section(project=)` returns JSON-ready data.
 
@@ -27,6 +31,7 @@ _metrics_sections: dict[str, Callable] = {}
 _worker_task_scope: list[Callable] = []
 _task_work_filters: dict[str, Callable] = {}
 _tasks_imported_hooks: dict[str, Callable] = {}
+_new_task_priority: list[Callable] = []
 
 
 def register_task_detail_section(name: str, section: Callable) -> None:
@@ -75,3 +80,11 @@ def register_tasks_imported(name: str, hook: Callable) -> None:
 def tasks_imported(*, project, tasks: QuerySet) -> None:
     for hook in _tasks_imported_hooks.values():
         hook(project=project, tasks=tasks)
+
+
+def register_new_task_priority(priority: Callable) -> None:
+    _new_task_priority[:] = [priority]
+
+
+def new_task_priority(*, project) -> Callable[[int, float | None], float] | None:
+    return _new_task_priority[0](project=project) if _new_task_priority else None

@@ -8,7 +8,6 @@ import codecs
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -62,15 +61,17 @@ def read_json_lines(stream: BinaryIO) -> Iterator[Row]:
 
 NOT_JSON_LINES = "This is not a JSON Lines file: no row could be read."
 # orjson reads integers past 64 bits as floats (losing digits); a line with a run of 20 digits
-# may hold one, and goes to json.
-_LONG_DIGIT_RUN = re.compile(rb"[0-9]{20}")
+# may hold one, and goes to json. Found by mapping digits to "0" and the rest to " " and
+# looking for twenty "0"s: 0.6 µs a 100-byte line, where the regex [0-9]{20} took 3 µs.
+_DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_TWENTY_DIGITS = b"0" * 20
 
 
 def _parse_line(line: bytes):
     """One JSON value: orjson's parser (3-4x json's speed); json's for what orjson refuses or
     reads differently, so that errors read as before. NaN and Infinity are not JSON and are
     refused (json would pass them to the database, which refuses the whole batch)."""
-    if not _LONG_DIGIT_RUN.search(line):
+    if _TWENTY_DIGITS not in line.translate(_DIGITS_ONLY):
         try:
             return orjson.loads(line)
         except orjson.JSONDecodeError:

@@ -1,7 +1,6 @@
 """What readers hand to the writer: one TaskRecord per good row, one RowError per bad one."""
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 
 import orjson
@@ -39,6 +38,8 @@ class TaskRecord:
     width: int | None = None
     height: int | None = None
     suggestions: list[SuggestionRecord] = field(default_factory=list)
+    # Its PostgreSQL COPY text, when the reading thread made it (platform_core.imports.copy_lines).
+    copy_line: str = ""
 
     def __post_init__(self):
         if not self.data_json:
@@ -58,12 +59,17 @@ def canonical_json(value) -> str:
         text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # orjson.JSONEncodeError: a big integer, a surrogate, a key not a string
         return _json_canonical(value)
-    if _MAYBE_FLOAT.search(text):
+    if _MAYBE_FLOAT in text.translate(_FLOAT_MARKS):
         return _json_canonical(value)
     return text.decode()
 
 
-_MAYBE_FLOAT = re.compile(rb"[0-9][.eE]")
+# A digit followed by ".", "e" or "E", found by mapping digits to "0", those three to "." and
+# the rest to " ": 0.4 µs a row, where the regex [0-9][.eE] took 1.3 µs.
+_FLOAT_MARKS = bytes(
+    48 if 48 <= byte <= 57 else 46 if byte in b".eE" else 32 for byte in range(256)
+)
+_MAYBE_FLOAT = b"0."
 
 
 def _json_canonical(value) -> str:
@@ -75,9 +81,12 @@ def data_checksum(data: dict) -> str:
     return hashlib.sha256(canonical_json(data).encode()).hexdigest()
 
 
-def data_record(row: int, data: dict, **fields) -> "TaskRecord":
+def data_record(row: int, data: dict, meta: dict | None = None, **fields) -> "TaskRecord":
     """A record for row data, serialising it once for both the checksum and the INSERT."""
     text = canonical_json(data)
-    return TaskRecord(
-        row=row, data=data, data_json=text, checksum=hashlib.sha256(text.encode()).hexdigest(), **fields
-    )
+    checksum = hashlib.sha256(text.encode()).hexdigest()
+    meta = {} if meta is None else meta
+    if fields:
+        return TaskRecord(row=row, data=data, data_json=text, checksum=checksum, meta=meta, **fields)
+    # Positional: keywords cost 0.6 µs more a row, a third of the record's making.
+    return TaskRecord(row, data, checksum, text, meta)

@@ -1,6 +1,4 @@
 """Turns parsed rows (plain objects or Label Studio tasks) into task records for one project."""
-from collections.abc import Iterator
-
 from platform_core.imports.records import RowError, SuggestionRecord, TaskRecord, data_record
 from platform_core.label_config import label_values
 from platform_core.label_studio import from_label_studio
@@ -22,34 +20,36 @@ class RowConverter:
         self.required = REQUIRED_TEXT_FIELDS.get(project.task_type)
         self.known_labels = set(label_values(project.label_config))
 
-    def convert(self, number: int, row) -> Iterator[TaskRecord | RowError]:
+    def convert(self, number: int, row) -> list[TaskRecord | RowError]:
+        """The row's record, after a RowError for each of its predictions left out; or the
+        row's RowError alone. A list, not a generator: this runs once per row of the file."""
         if self.required is None:
-            yield RowError(
-                number, f"{self.task_type} projects take media files: upload a ZIP archive."
-            )
-            return
+            return [RowError(number, f"{self.task_type} projects take media files: upload a ZIP archive.")]
         if not isinstance(row, dict):
-            yield RowError(number, "Row must be a JSON object.")
-            return
-        predictions, meta = [], {}
-        if isinstance(row.get("data"), dict):  # a Label Studio task
-            data = row["data"]
-            predictions = row.get("predictions") or []
-            meta = row.get("meta") if isinstance(row.get("meta"), dict) else {}
+            return [RowError(number, "Row must be a JSON object.")]
+        data = row.get("data")
+        if isinstance(data, dict):  # a Label Studio task
+            predictions = row.get("predictions")
+            meta = row.get("meta")
+            if not isinstance(meta, dict):
+                meta = {}
         else:
-            data = row
+            data, predictions, meta = row, None, {}
         for name in self.required:
             value = data.get(name)
-            if not isinstance(value, str) or not value.strip():
-                yield RowError(number, f"'{name}' must be non-empty text.")
-                return
+            if not isinstance(value, str) or not value or value.isspace():
+                return [RowError(number, f"'{name}' must be non-empty text.")]
         record = data_record(number, data, meta=meta)
+        if not predictions:
+            return [record]
+        items: list[TaskRecord | RowError] = []
         for index, prediction in enumerate(predictions if isinstance(predictions, list) else [None]):
             try:
                 record.suggestions.append(self._suggestion(prediction))
             except ValueError as exc:
-                yield RowError(number, f"predictions[{index}] ignored: {exc}.")
-        yield record
+                items.append(RowError(number, f"predictions[{index}] ignored: {exc}."))
+        items.append(record)
+        return items
 
     def _suggestion(self, prediction) -> SuggestionRecord:
         if not isinstance(prediction, dict):

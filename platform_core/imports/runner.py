@@ -12,14 +12,16 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
-from platform_core.extensions import tasks_imported, tasks_without_work
+from platform_core.extensions import new_task_priority, tasks_imported, tasks_without_work
 from platform_core.imports.archives import ArchiveSource
+from platform_core.imports.copy_lines import copy_line
 from platform_core.imports.pipeline import chunked, read_ahead
 from platform_core.imports.readers import read_csv, read_json_array, read_json_lines, sniff_json_container
-from platform_core.imports.records import ImportFileError, RowError
+from platform_core.imports.records import ImportFileError, RowError, TaskRecord
 from platform_core.imports.rows import RowConverter
 from platform_core.imports.writer import BATCH_SIZE, TaskWriter
 from platform_core.jobs import ProjectDeleting, job_begin, job_heartbeat
@@ -46,7 +48,11 @@ def import_run(*, job_id: int, on_progress: ProgressCallback | None = None) -> I
     rerun = job.attempts > 1
     if job.dataset is None:
         job.dataset = Dataset.objects.create(project=job.project, name=job.source_name)
-    run = _Run(job, TaskWriter(project=job.project, dataset=job.dataset, rerun=rerun), on_progress)
+    writer = TaskWriter(
+        project=job.project, dataset=job.dataset, rerun=rerun,
+        priority=new_task_priority(project=job.project),
+    )
+    run = _Run(job, writer, on_progress)
     try:
         with job_heartbeat(job), _local_path(job) as path:
             run.consume(path)
@@ -123,6 +129,9 @@ class _Run:
                 source.close()
             return
         converter = RowConverter(self.job.project)
+        # The COPY text is made here, in the reading thread, so that the writing one only
+        # joins it (platform_core.imports.copy_lines).
+        make_line = copy_line if connection.vendor == "postgresql" else None
         with open(path, "rb") as stream:
             self.position = stream.tell
             if suffix == ".csv":
@@ -134,8 +143,12 @@ class _Run:
             for item in rows:
                 if isinstance(item, RowError):
                     yield item
-                else:
-                    yield from converter.convert(*item)
+                    continue
+                converted = converter.convert(*item)
+                record = converted[-1]
+                if make_line is not None and isinstance(record, TaskRecord):
+                    record.copy_line = make_line(record)
+                yield from converted
 
     def _counts(self) -> dict:
         return {

@@ -202,3 +202,37 @@ def test_suggestions_imported_with_rows_attach_to_the_right_tasks(project):
     assert job.imported == 3
     scores = dict(Task.objects.filter(project=project).values_list("data__text", "predictions__confidence"))
     assert scores == {"t0": 0.0, "t1": 0.1, "t2": 0.2}
+
+
+def test_text_that_copy_reads_as_its_own_is_stored_as_it_was_sent(project):
+    """COPY's text format gives tab, newline, carriage return and backslash a meaning: the
+    lines made in the reading thread escape them (platform_core.imports.copy_lines)."""
+    awkward = 'tab\there, line\nbreak, return\r, back\\slash, \\N, "quoted", \\t literal, ünï'
+    rows = [
+        {"data": {"text": awkward, "extra": "\\"}, "meta": {"note": awkward, "n": 1.5}},
+        {"text": "\\N"},
+        {"text": "plain"},
+    ]
+
+    job = run_import(project, "rows.jsonl", jsonl(*rows))
+
+    assert (job.imported, job.error_count) == (3, 0)
+    stored = {t.data["text"]: t for t in Task.objects.filter(project=project)}
+    assert stored[awkward].data == {"text": awkward, "extra": "\\"}
+    assert stored[awkward].meta == {"note": awkward, "n": 1.5}
+    assert stored["\\N"].data == {"text": "\\N"} and stored["\\N"].meta == {}
+    assert stored["plain"].media == "" and stored["plain"].duration_s is None
+
+
+def test_a_copy_line_escapes_every_special_character_of_copy_text():
+    from platform_core.imports.copy_lines import copy_line
+
+    record = data_record(1, {"text": "a\\b"}, meta={"k": "x\ty"})
+    record.media, record.media_type, record.width, record.duration_s = "m\td\n\r\\", "image/png", 3, 0.5
+
+    fields = copy_line(record).split("\t")
+
+    assert fields == [
+        '{"text":"a\\\\\\\\b"}', '{"k": "x\\\\ty"}', "m\\td\\n\\r\\\\", "image/png",
+        record.checksum, "new", "0.5", "\\N", "3", "\\N",
+    ]
