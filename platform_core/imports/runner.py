@@ -23,7 +23,7 @@ from platform_core.imports.pipeline import chunked, read_ahead
 from platform_core.imports.readers import read_csv, read_json_array, read_json_lines, sniff_json_container
 from platform_core.imports.records import ImportFileError, RowError, TaskRecord
 from platform_core.imports.rows import RowConverter
-from platform_core.imports.writer import BATCH_SIZE, TaskWriter
+from platform_core.imports.writer import TaskWriter
 from platform_core.jobs import ProjectDeleting, job_begin, job_heartbeat
 from platform_core.models import Dataset, ImportJob, ImportStatus, Project, Task, TaskStatus
 
@@ -32,6 +32,10 @@ logger = logging.getLogger(__name__)
 # The job row is updated at most this often, so polling pages see progress without the
 # import spending its time on progress writes.
 PROGRESS_INTERVAL_S = 0.5
+
+# Rows the reading thread hands over at a time, at most pipeline.DEFAULT_DEPTH of them waiting:
+# ~1 KB of Python objects a text row, so ~6 MB ahead of the writer.
+READ_CHUNK = 2000
 
 ProgressCallback = Callable[[ImportJob], None]
 # A failed import deletes its tasks only in these states: nobody has labeled or claimed them.
@@ -106,7 +110,7 @@ class _Run:
         one at a time, in this thread, so a failed import knows every file it stored."""
         if PurePosixPath(self.job.source_name).suffix.lower() == ".zip":
             return ([item] for item in self._items(path))
-        return read_ahead(chunked(self._items(path), BATCH_SIZE))
+        return read_ahead(chunked(self._items(path), READ_CHUNK))
 
     def _announce_written(self) -> None:
         """Apps built on the platform finish the tasks written since the last batch (their queue

@@ -13,12 +13,15 @@ from ml_assist.services import ml_job_create, model_prelabel, model_train
 from platform_core.imports import runner
 from platform_core.imports.records import ImportFileError
 from platform_core.imports.services import import_job_create
-from platform_core.imports.writer import BATCH_SIZE, TaskWriter
+from platform_core.imports.writer import TaskWriter
 from platform_core.models import ImportStatus, Project, Role, Task
 from tests.ml_assist.conftest import accept, demo_project, load_tasks
 from tests.platform_core.importing import jsonl, png_bytes, run_import
 
 pytestmark = pytest.mark.django_db
+
+# Rows a batch commits in these tests: a failure after the first needs a second.
+BATCH_SIZE = 20
 
 
 def failing_after_first_batch(monkeypatch, between=lambda: None):
@@ -49,6 +52,7 @@ def test_a_failed_import_keeps_the_tasks_people_labeled_or_skipped(project, memb
         task_skip(task_id=skipped.pk, user=people[1], reason="unreadable")
         seen.update(labeled=labeled.pk, skipped=skipped.pk, held=held.pk)
 
+    monkeypatch.setattr("platform_core.imports.writer.BATCH_SIZE", BATCH_SIZE)
     failing_after_first_batch(monkeypatch, people_at_work)
     job = run_import(project, "a.jsonl", jsonl(*({"text": f"row {i}"} for i in range(BATCH_SIZE + 10))))
 
@@ -62,6 +66,7 @@ def test_a_failed_import_keeps_the_tasks_people_labeled_or_skipped(project, memb
 
 
 def test_a_failed_import_with_no_work_on_it_keeps_nothing(project, monkeypatch):
+    monkeypatch.setattr("platform_core.imports.writer.BATCH_SIZE", BATCH_SIZE)
     failing_after_first_batch(monkeypatch)
     job = run_import(project, "a.jsonl", jsonl(*({"text": f"row {i}"} for i in range(BATCH_SIZE + 10))))
     assert job.status == ImportStatus.FAILED and "kept" not in job.message

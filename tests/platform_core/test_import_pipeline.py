@@ -236,3 +236,30 @@ def test_a_copy_line_escapes_every_special_character_of_copy_text():
         '{"text":"a\\\\\\\\b"}', '{"k": "x\\\\ty"}', "m\\td\\n\\r\\\\", "image/png",
         record.checksum, "new", "0.5", "\\N", "3", "\\N",
     ]
+
+
+def test_a_batch_larger_than_one_insert_statement_writes_every_row_and_suggestion(project, monkeypatch):
+    """A batch commits more rows than one multi-row INSERT may carry (SQLite's parameter
+    limit; suggestions on both databases): the statements split it, in file order."""
+    monkeypatch.setattr(writer, "BATCH_SIZE", 7)
+    monkeypatch.setattr(writer, "INSERT_ROWS", 2)
+    result = [{"type": "choices", "value": {"choices": ["positive"]}}]
+    rows = [
+        {"data": {"text": f"t{i % 9}"}, "predictions": [
+            {"model_version": "a", "result": result, "score": i / 100},
+            {"model_version": "b", "result": result, "score": 0.5},
+        ]}
+        for i in range(12)  # t0, t1 and t2 come twice: the first of each is kept
+    ]
+
+    job = run_import(project, "ls.json", json.dumps(rows))
+
+    assert (job.imported, job.duplicates) == (9, 3)
+    tasks = Task.objects.filter(project=project).order_by("id")
+    assert [t.data["text"] for t in tasks] == [f"t{i}" for i in range(9)]
+    scores = {
+        (t.data["text"], p.model_version): p.confidence for t in tasks for p in t.predictions.all()
+    }
+    assert scores == {
+        **{(f"t{i}", "a"): i / 100 for i in range(9)}, **{(f"t{i}", "b"): 0.5 for i in range(9)}
+    }

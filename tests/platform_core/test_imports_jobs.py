@@ -6,14 +6,20 @@ from django.core.files.base import ContentFile
 
 from platform_core.imports.runner import import_run
 from platform_core.imports.services import import_job_create
-from platform_core.imports.writer import BATCH_SIZE
 from platform_core.models import ImportJob, ImportStatus, Task
 from tests.factories import ProjectFactory
 from tests.platform_core.importing import jsonl, run_import
 
 
+# Rows a batch commits in these tests, and rows the reading thread hands over at a time.
+BATCH_SIZE = 60
+READ_CHUNK = 25
+
+
 @pytest.fixture
-def project(db):
+def project(db, monkeypatch):
+    monkeypatch.setattr("platform_core.imports.writer.BATCH_SIZE", BATCH_SIZE)
+    monkeypatch.setattr("platform_core.imports.runner.READ_CHUNK", READ_CHUNK)
     return ProjectFactory()
 
 
