@@ -1,14 +1,16 @@
 """Quality figures of labeling: agreement between annotators, how much a review changed a result,
 error rates of transcripts, the review acceptance rate. Pure functions, no Django, no database.
 
-The formulas come from maintained libraries (scikit-learn's Cohen's kappa, the `krippendorff`
-package, jiwer's error rates, scipy's assignment solver). They are imported inside the functions
-that need them: together they cost the importing process ~1 s and ~100 MB, which the web process
-should only pay when it actually computes a figure.
+Error rates come from jiwer and box matching from scipy's assignment solver, imported inside
+the functions that need them: they cost the importing process ~1 s and ~100 MB, which the web
+process (it serves the metrics) should only pay when it computes such a figure. Cohen's kappa
+and Krippendorff's nominal alpha, which every classification project's metrics show, are a
+few sums: written here, and checked against scikit-learn and the `krippendorff` package.
 
 Every figure is a finite float or None, never NaN: the dicts returned go straight into JSON.
 """
 import math
+from collections import Counter
 from itertools import combinations
 
 CLASSIFICATION_TYPES = ("text_classification", "image_classification", "audio_classification")
@@ -186,24 +188,42 @@ def label_agreement(rows: list[list[str]]) -> dict:
     categories = sorted({value for row in rows for value in row})
     if len(rows) < 2 or len(categories) < 2:
         return figure
-    if two_raters:
-        from sklearn.metrics import cohen_kappa_score
-
-        first, second = zip(*rows)
-        value = cohen_kappa_score(first, second, labels=categories)
-    else:
-        import krippendorff
-        import numpy as np
-
-        # Raters x tasks, categories as integer codes; a task's missing ratings are nan. Nominal
-        # alpha pairs values within a task only, so which column a rating sits in does not matter.
-        code = {category: i for i, category in enumerate(categories)}
-        data = np.full((max(len(row) for row in rows), len(rows)), np.nan)
-        for task, row in enumerate(rows):
-            data[: len(row), task] = [code[value] for value in row]
-        value = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
-    figure["value"] = _finite(value)
+    figure["value"] = cohen_kappa(rows) if two_raters else krippendorff_alpha_nominal(rows)
     return figure
+
+
+def cohen_kappa(rows: list[list[str]]) -> float | None:
+    """Cohen's kappa of two raters, one row (first rater's value, second's) per task:
+    (p_o - p_e) / (1 - p_e), p_e from each rater's own category shares. None when p_e is 1.
+    Equal to scikit-learn's cohen_kappa_score (tests check it), computed here so that the
+    web process, which serves the metrics, does not load scikit-learn and NumPy (~100 MB)."""
+    n = len(rows)
+    first, second = Counter(row[0] for row in rows), Counter(row[1] for row in rows)
+    observed = sum(a == b for a, b in rows) / n
+    expected = sum(first[c] * second[c] for c in first) / (n * n)
+    return None if expected == 1 else (observed - expected) / (1 - expected)
+
+
+def krippendorff_alpha_nominal(rows: list[list[str]]) -> float | None:
+    """Krippendorff's alpha for nominal data, any number of values per task (tasks with fewer
+    than two are not pairable and left out): 1 - (n - 1) * sum of off-diagonal coincidences /
+    sum over category pairs c != k of n_c * n_k (Krippendorff 2011, "Computing Krippendorff's
+    Alpha-Reliability"). Each ordered pair of values within a task adds 1 / (m - 1) to the
+    coincidences, so the off-diagonal sum is each task's disagreeing ordered pairs over m - 1.
+    Equal to the `krippendorff` package's alpha (tests check it), without NumPy in the web
+    process. None when every value is one category."""
+    totals: Counter = Counter()
+    disagreement = 0.0
+    for row in rows:
+        if len(row) < 2:
+            continue
+        counts = Counter(row)
+        m = len(row)
+        totals.update(counts)
+        disagreement += (m * m - sum(c * c for c in counts.values())) / (m - 1)
+    n = sum(totals.values())
+    expected = n * n - sum(c * c for c in totals.values())
+    return None if expected == 0 else 1 - (n - 1) * disagreement / expected
 
 
 def pairwise_agreement(task_type: str, rows: list[list[dict]]) -> dict:

@@ -4,6 +4,7 @@ No database: annotator.quality is pure functions over result dicts.
 """
 import json
 import math
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -411,3 +412,32 @@ def test_importing_the_module_loads_none_of_the_heavy_libraries():
     out = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_kappa_and_alpha_equal_the_libraries_on_random_ratings(seed):
+    # The web process computes both without scikit-learn, NumPy or `krippendorff`; these are the
+    # references, on random tables of two to five categories and two to four raters a task.
+    import krippendorff
+    import numpy as np
+    from sklearn.metrics import cohen_kappa_score
+
+    rng = random.Random(seed)
+    categories = [f"c{i}" for i in range(rng.randint(2, 5))]
+    pairs = [[rng.choice(categories), rng.choice(categories)] for _ in range(rng.randint(5, 60))]
+    kappa = label_agreement(pairs)["value"]
+    reference = cohen_kappa_score(*zip(*pairs), labels=sorted({v for p in pairs for v in p}))
+    assert kappa == pytest.approx(reference)
+
+    rows = [[rng.choice(categories) for _ in range(rng.randint(2, 4))]
+            for _ in range(rng.randint(5, 60))]
+    rows.append(["c0", "c1", "c0"])  # at least one task with three ratings: alpha
+    figure = label_agreement(rows)
+    code = {category: i for i, category in enumerate(categories)}
+    data = np.full((4, len(rows)), np.nan)
+    for task, row in enumerate(rows):
+        data[: len(row), task] = [code[value] for value in row]
+    assert figure["metric"] == "krippendorff_alpha"
+    assert figure["value"] == pytest.approx(
+        krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
+    )

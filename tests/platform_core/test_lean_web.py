@@ -15,6 +15,8 @@ import pytest
 from django.db import connection
 
 from platform_core.models import Role
+from tests.annotator.factories import AnnotationFactory
+from tests.factories import ProjectFactory
 from tests.platform_core.factories import TaskFactory
 from tests.workers import ROOT, child_environment, worker_database_url
 
@@ -62,6 +64,7 @@ print(json.dumps({
     "at_start": at_start,
     "after_session": [name for name in HEAVY if name in sys.modules],
     "statuses": [(path, status) for path, status, _ in answers],
+    "metrics": [body for path, _, body in answers if "/metrics/" in path],
 }))
 """
 
@@ -131,6 +134,29 @@ def test_the_web_process_serves_a_whole_session_without_the_ml_libraries(
     failed = [(path, status) for path, status in report["statuses"] if status >= 400]
     assert not failed
     assert report["at_start"] == []
+    assert report["after_session"] == []
+
+
+def test_agreement_of_overlapped_labels_is_computed_without_the_ml_libraries(
+    tmp_path, member
+):
+    """Cohen's kappa and Krippendorff's alpha, which the metrics of every classification project
+    labeled twice show, are computed in the web process without scikit-learn or NumPy."""
+    project = ProjectFactory(overlap=2)
+    first, second = (member(Role.ANNOTATOR, project.organization) for _ in range(2))
+    manager = member(Role.MANAGER, project.organization)
+    for n, task in enumerate(TaskFactory.create_batch(6, project=project)):
+        AnnotationFactory(task=task, annotator=first, result={"labels": ["positive"]})
+        label = "positive" if n % 3 else "negative"
+        AnnotationFactory(task=task, annotator=second, result={"labels": [label]})
+    plan = [(manager.username, [("get", f"/api/v1/projects/{project.pk}/metrics/", None)])]
+
+    report = run_child(tmp_path, plan)
+
+    [metrics] = report["metrics"]
+    assert metrics["quality"]["agreement"]["metric"] == "cohen_kappa"
+    assert metrics["quality"]["agreement"]["tasks"] == 6
+    assert metrics["quality"]["agreement"]["observed_agreement"] == pytest.approx(4 / 6)
     assert report["after_session"] == []
 
 
