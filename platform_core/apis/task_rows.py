@@ -1,21 +1,24 @@
 """A task's item fields (TaskItemSerializer, which the queues build on) and the task list's rows.
 
-The list renders its rows from `.values()` dicts with plain functions, not a serializer over
-model instances: at 10^6 tasks the database answers a page in well under a millisecond, and
-what a page cost was Python's (loading 50 model instances, the prefetch of the suggestions
-compiling a window query, a serializer per row: ~15 ms of a 19 ms page). The rows keep the
-fields of TaskOutputSerializer / TaskManagerOutputSerializer (the schema still documents those)
-and render each value through the same DRF field's `to_representation`;
-tests/platform_core/test_task_list_keyset.py checks that a row renders exactly as the detail
-serializer renders the same task.
+The list renders its rows with plain functions from the dicts keyset_page reads (the task's
+columns and its latest suggestion's, one statement), not with a serializer over model
+instances: at 10^6 tasks the database answers a page in under a millisecond, and what a page
+cost was Python's (loading 50 model instances, a prefetch compiling a window query, a serializer
+per row: ~15 ms of a 19 ms page). The rows keep the fields of TaskOutputSerializer /
+TaskManagerOutputSerializer (the schema still documents those), each value rendered as the DRF
+field renders it; tests/platform_core/test_task_list_keyset.py checks that a row renders
+exactly as the detail serializer renders the same task.
 """
+from datetime import datetime
+
 from django.urls import reverse
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from platform_core.apis.common import PlainOutputSerializer
+from platform_core.apis.keyset import Joined
 from platform_core.holdout import suggestion_holdout
-from platform_core.models import Prediction
-from platform_core.sql import ModelRows, hot_cursor
+from platform_core.models import Prediction, Task
 
 
 class TaskItemSerializer(PlainOutputSerializer):
@@ -52,49 +55,86 @@ TASK_ROW_FIELDS = (
 )
 TASK_MANAGER_ROW_FIELDS = TASK_ROW_FIELDS + ("gold_result", "locked_by_id", "locked_until")
 
-# Unbound DRF fields: their to_representation reads only settings (time zone, format).
-_int, _float, _str = serializers.IntegerField(), serializers.FloatField(), serializers.CharField()
-_json, _datetime = serializers.JSONField(), serializers.DateTimeField()
+# Each row's latest suggestion (SuggestionSerializer's fields, platform_core.apis.tasks), joined
+# to the page's query: the newest prediction by creation, the id breaking ties.
+_TASKS, _PREDICTIONS = (f'"{model._meta.db_table}"' for model in (Task, Prediction))
+LATEST_SUGGESTION = Joined(
+    model=Prediction,
+    alias="latest",
+    on=f"latest.id = (SELECT p.id FROM {_PREDICTIONS} p WHERE p.task_id = {_TASKS}.id "
+    "ORDER BY p.created_at DESC, p.id DESC LIMIT 1)",
+    fields=("id", "model_version", "result", "confidence", "created_at"),
+    prefix="suggestion__",
+)
 
-# (output name, `.values()` name, field), in the order the rows have always had.
+# How each column renders: as DRF's IntegerField, FloatField and CharField render it (int(),
+# float(), str()), as is (JSONField), or as DateTimeField (see _datetime_renderer).
+_AS_IS, _DATETIME = "as is", "datetime"
+_datetime = serializers.DateTimeField()
+
+# (output name, column, rendering), in the order the rows have always had; no column for the
+# media URL and the suggestion.
 _ITEM_PLAN = (
-    ("id", "id", _int), ("project", "project_id", _int), ("dataset", "dataset_id", _int),
-    ("data", "data", _json), ("meta", "meta", _json), ("status", "status", _str),
-    ("priority", "priority", _float), ("media_url", None, None),
-    ("media_type", "media_type", _str), ("duration_s", "duration_s", _float),
-    ("sample_rate", "sample_rate", _int), ("width", "width", _int), ("height", "height", _int),
-    ("annotation_count", "annotation_count", _int), ("created_at", "created_at", _datetime),
-    ("accepted_result", "accepted_result", _json), ("suggestion", None, None),
+    ("id", "id", int), ("project", "project_id", int), ("dataset", "dataset_id", int),
+    ("data", "data", _AS_IS), ("meta", "meta", _AS_IS), ("status", "status", str),
+    ("priority", "priority", float), ("media_url", None, None),
+    ("media_type", "media_type", str), ("duration_s", "duration_s", float),
+    ("sample_rate", "sample_rate", int), ("width", "width", int), ("height", "height", int),
+    ("annotation_count", "annotation_count", int), ("created_at", "created_at", _DATETIME),
+    ("accepted_result", "accepted_result", _AS_IS), ("suggestion", None, None),
 )
 _MANAGER_PLAN = _ITEM_PLAN + (
-    ("gold_result", "gold_result", _json), ("locked_by", "locked_by_id", _int),
-    ("locked_until", "locked_until", _datetime),
+    ("gold_result", "gold_result", _AS_IS), ("locked_by", "locked_by_id", int),
+    ("locked_until", "locked_until", _DATETIME),
 )
 
 
 def task_list_rows(rows: list[dict], *, request, project, manager: bool) -> list[dict]:
-    """The list's rows of `rows` (`.values(*TASK_ROW_FIELDS)`, or TASK_MANAGER_ROW_FIELDS for
-    admins and managers): each with its media URL and latest suggestion. Annotators and
-    reviewers do not get the suggestion the queue holds out from annotators."""
+    """The list's rows of `rows` (TASK_ROW_FIELDS, or TASK_MANAGER_ROW_FIELDS for admins and
+    managers, and LATEST_SUGGESTION's, as keyset_page reads them), each with its media URL.
+    Annotators and reviewers do not get the suggestion the queue holds out from annotators."""
     plan = _MANAGER_PLAN if manager else _ITEM_PLAN
-    suggestions = latest_suggestions([row["id"] for row in rows])
     holdout_rate = 0.0 if manager else project.suggestion_holdout_rate
+    render_datetime = _datetime_renderer()
     rendered = []
     for row in rows:
         out = {}
-        for name, source, field in plan:
-            if field is not None:
-                value = row[source]
-                out[name] = None if value is None else field.to_representation(value)
-            elif name == "media_url":
-                out[name] = _media_url(request, row)
+        for name, column, render in plan:
+            if column is None:
+                if name == "media_url":
+                    out[name] = _media_url(request, row)
+                else:
+                    out[name] = _suggestion(row, holdout_rate, render_datetime)
+                continue
+            value = row[column]
+            if value is None or render is _AS_IS:
+                out[name] = value
+            elif render is _DATETIME:
+                out[name] = render_datetime(value)
             else:
-                suggestion = suggestions.get(row["id"])
-                if suggestion is not None and suggestion_holdout(row["id"], holdout_rate):
-                    suggestion = None
-                out[name] = suggestion
+                out[name] = render(value)
         rendered.append(out)
     return rendered
+
+
+def _datetime_renderer():
+    """DateTimeField.to_representation, with the time zone and the format looked up once a
+    page rather than once a value (each lookup goes through a thread-local)."""
+    field_timezone = _datetime.default_timezone()
+    output_format = api_settings.DATETIME_FORMAT
+    if field_timezone is None or not isinstance(output_format, str) or output_format.lower() != ISO_8601:
+        return _datetime.to_representation
+
+    def render(value) -> str:
+        if not isinstance(value, datetime) or value.utcoffset() is None:
+            return _datetime.to_representation(value)  # not an aware datetime: as DRF does
+        try:
+            text = value.astimezone(field_timezone).isoformat()
+        except OverflowError:
+            return _datetime.to_representation(value)
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return render
 
 
 def _media_url(request, row) -> str | None:
@@ -103,36 +143,15 @@ def _media_url(request, row) -> str | None:
     return request.build_absolute_uri(reverse("task-media", args=[row["id"]]))
 
 
-_PREDICTIONS = ModelRows(Prediction)
-_LATEST_SQL = (
-    f"SELECT {_PREDICTIONS.columns('p')} FROM (SELECT {_PREDICTIONS.columns('q')}, ROW_NUMBER() "
-    f"OVER (PARTITION BY q.task_id ORDER BY q.created_at DESC, q.id DESC) AS newest "
-    f"FROM {Prediction._meta.db_table} q WHERE q.task_id IN ({{ids}})) p WHERE p.newest = 1"
-)
-
-
-def latest_suggestions(task_ids: list[int]) -> dict[int, dict]:
-    """{task id: its latest prediction rendered as the list shows it} for the tasks that have
-    one: one statement (written once, not compiled by the ORM on every page)."""
-    if not task_ids:
-        return {}
-    sql = _LATEST_SQL.format(ids=", ".join(["%s"] * len(task_ids)))
-    with hot_cursor() as cursor:
-        cursor.execute(sql, task_ids)
-        found = cursor.fetchall()
-    suggestions = {}
-    for values in found:
-        prediction = _PREDICTIONS.instance(values)
-        suggestions[prediction.task_id] = _suggestion(prediction)
-    return suggestions
-
-
-def _suggestion(prediction: Prediction) -> dict:
-    # SuggestionSerializer's fields (platform_core.apis.tasks), rendered as DRF renders them.
+def _suggestion(row, holdout_rate: float, render_datetime) -> dict | None:
+    # SuggestionSerializer's fields, rendered as DRF renders them.
+    if row["suggestion__id"] is None or suggestion_holdout(row["id"], holdout_rate):
+        return None
+    confidence = row["suggestion__confidence"]
     return {
-        "id": prediction.id,
-        "model_version": prediction.model_version,
-        "result": prediction.result,
-        "confidence": None if prediction.confidence is None else float(prediction.confidence),
-        "created_at": _datetime.to_representation(prediction.created_at),
+        "id": row["suggestion__id"],
+        "model_version": row["suggestion__model_version"],
+        "result": row["suggestion__result"],
+        "confidence": None if confidence is None else float(confidence),
+        "created_at": render_datetime(row["suggestion__created_at"]),
     }

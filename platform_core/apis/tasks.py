@@ -6,6 +6,7 @@ list cannot be paged through to see work that is not theirs. What gives answers 
 result and who holds the lock, is shown to admins and managers only; they also mark and unmark
 gold tasks.
 """
+from django.db import connection
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -25,11 +26,13 @@ from platform_core.apis.keyset import (
     MAX_PAGE_SIZE,
     Cursor,
     Ordering,
+    Where,
     bounded_count,
     keyset_page,
 )
 from platform_core.apis.permissions import IsProjectManager, caller_role, is_manager
 from platform_core.apis.task_rows import (
+    LATEST_SUGGESTION,
     TASK_MANAGER_ROW_FIELDS,
     TASK_ROW_FIELDS,
     task_list_rows,
@@ -179,8 +182,7 @@ class ProjectTaskListApi(ApiView):
         if "page" in request.query_params:
             raise ValidationError({"page": ["Pages are reached by cursor: follow `next`."]})
         manager = is_manager(request, project)
-        tasks = visible_tasks(request, project, project.tasks.all())
-        tasks = _filtered(request, tasks, may_see_gold=manager)
+        tasks = _visible_and_filtered(request, project, may_see_gold=manager)
         ordering = Ordering.of(_ordering(request))
         cursor = query_param(request, "cursor", serializers.CharField(max_length=500))
         if cursor is not None:
@@ -193,8 +195,8 @@ class ProjectTaskListApi(ApiView):
         if cursor is None or exact:
             count, estimate = bounded_count(tasks, exact=exact)
         page = keyset_page(
-            tasks.values(*(TASK_MANAGER_ROW_FIELDS if manager else TASK_ROW_FIELDS)),
-            ordering=ordering, cursor=cursor, size=size,
+            tasks, fields=TASK_MANAGER_ROW_FIELDS if manager else TASK_ROW_FIELDS,
+            ordering=ordering, cursor=cursor, size=size, joined=LATEST_SUGGESTION,
         )
         results = task_list_rows(page.rows, request=request, project=project, manager=manager)
         return Response(
@@ -271,7 +273,21 @@ class TaskGoldApi(ApiView):
         return Response(TaskManagerOutputSerializer(task, context={"request": request}).data)
 
 
-def _filtered(request, tasks, *, may_see_gold: bool):
+_TASK = f'"{Task._meta.db_table}"'  # as the ORM's compiled conditions name it
+
+
+def _visible_and_filtered(request, project, *, may_see_gold: bool) -> Where:
+    """The project's tasks the caller may see (visible_tasks) that match the filters."""
+    conditions, params = [f"{_TASK}.project_id = %s"], [project.pk]
+    everyone = Task.objects.filter(project_id=project.pk)
+    visible = visible_tasks(request, project, everyone)
+    if visible is not everyone:  # an annotator's: the tasks they hold or labeled
+        # The scope's conditions as the ORM compiles them, so the planner sees them as they
+        # are (as a subquery, `id IN (…)` made it join the table to itself).
+        compiler = visible.query.get_compiler(connection=connection)
+        scope_sql, scope_params = compiler.compile(visible.query.where)
+        conditions.append(f"({scope_sql})")
+        params += scope_params
     statuses = query_param(request, "status", serializers.CharField())
     if statuses is not None:
         wanted = statuses.split(",")
@@ -279,16 +295,19 @@ def _filtered(request, tasks, *, may_see_gold: bool):
         if bad:
             choices = ", ".join(TaskStatus.values)
             raise ValidationError({"status": [f"Unknown status {bad[0]!r}; use {choices}."]})
-        tasks = tasks.filter(status__in=wanted)
+        conditions.append(f"{_TASK}.status IN ({', '.join(['%s'] * len(wanted))})")
+        params += wanted
     dataset_id = query_param(request, "dataset", serializers.IntegerField(min_value=1))
     if dataset_id is not None:
-        tasks = tasks.filter(dataset_id=dataset_id)
+        # An id beyond bigint is no dataset's (and SQLite refuses to bind it): nothing matches.
+        conditions.append(f"{_TASK}.dataset_id = %s")
+        params.append(dataset_id if dataset_id < 2**63 else 0)
     is_gold = query_param(request, "is_gold", serializers.BooleanField())
     if is_gold is not None:
         if not may_see_gold:
             raise PermissionDenied("Only admins and managers may filter by is_gold.")
-        tasks = tasks.filter(gold_result__isnull=not is_gold)
-    return tasks
+        conditions.append(f"{_TASK}.gold_result IS {'NOT NULL' if is_gold else 'NULL'}")
+    return Where(model=Task, conditions=tuple(conditions), params=tuple(params))
 
 
 def _ordering(request) -> str:

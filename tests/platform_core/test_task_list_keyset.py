@@ -240,3 +240,19 @@ def test_the_list_shows_held_out_suggestions_to_managers_only(
     row = api_client(member(role, project.organization)).get(tasks_url(project)).json()["results"][0]
 
     assert (row["suggestion"] and row["suggestion"]["id"]) == (prediction.id if shown else None)
+
+
+def test_ids_beyond_bigint_in_a_cursor_or_filter_find_nothing_rather_than_fail(
+    project, reviewer_client
+):
+    TaskFactory.create_batch(2, project=project)
+    huge = 10**30
+    cursor = base64.urlsafe_b64encode(json.dumps(["id", [huge], False]).encode()).decode()
+
+    by_cursor = reviewer_client.get(tasks_url(project, f"?cursor={cursor}"))
+    by_dataset = reviewer_client.get(tasks_url(project, f"?dataset={huge}"))
+
+    assert by_cursor.status_code == 400
+    assert "Not a cursor" in json.dumps(by_cursor.json())
+    assert by_dataset.status_code == 200
+    assert (by_dataset.json()["count"], by_dataset.json()["results"]) == (0, [])
