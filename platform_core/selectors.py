@@ -5,7 +5,7 @@ from django.http import Http404
 
 from platform_core.models import Membership, Organization, Project, Role, Task
 from platform_core.models.organizations import MANAGING_ROLES
-from platform_core.sql import ModelRows, fetch_one
+from platform_core.sql import ModelRows, fetch_one, hot_cursor
 
 
 def organizations_for_user(*, user) -> QuerySet[Organization]:
@@ -14,15 +14,25 @@ def organizations_for_user(*, user) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__user=user)
 
 
+# SQL, not a queryset: every API call on a project asks it once (compiling the queryset took
+# 0.9 ms of CPU, a tenth of a task-list page; see platform_core.sql).
+_ROLE_SQL = (
+    f"SELECT role FROM {Membership._meta.db_table} WHERE organization_id = %s AND user_id = %s "
+    f"ORDER BY id LIMIT 1"
+)
+
+
 def role_in_organization(*, user, organization_id: int) -> str | None:
     """The caller's role, or None when they are not a member. Superusers act as admins."""
     if user.is_superuser:
         return Role.ADMIN
-    return (
-        Membership.objects.filter(user=user, organization_id=organization_id)
-        .values_list("role", flat=True)
-        .first()
-    )
+    organization_id = row_id_or_none(organization_id)
+    if user.pk is None or organization_id is None:
+        return None
+    with hot_cursor() as cursor:
+        cursor.execute(_ROLE_SQL, [organization_id, user.pk])
+        found = cursor.fetchone()
+    return None if found is None else found[0]
 
 
 def projects_for_user(*, user) -> QuerySet[Project]:
