@@ -87,6 +87,11 @@ class TaskWriter:
             )
         )
 
+    @property
+    def batch_size(self) -> int:
+        """Rows a transaction writes (BATCH_SIZE, read when used: tests lower it)."""
+        return BATCH_SIZE
+
     def add(self, record: TaskRecord) -> bool:
         """Queue a record; True when this call wrote a batch."""
         self.pending.append(record)

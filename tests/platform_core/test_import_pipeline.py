@@ -263,3 +263,23 @@ def test_a_batch_larger_than_one_insert_statement_writes_every_row_and_suggestio
     assert scores == {
         **{(f"t{i}", "a"): i / 100 for i in range(9)}, **{(f"t{i}", "b"): 0.5 for i in range(9)}
     }
+
+
+def test_the_reader_may_run_a_whole_batch_ahead_of_the_writer(project, monkeypatch):
+    """With fewer rows ready than a batch, the writer waited for the reader after each commit
+    while the database sat idle."""
+    monkeypatch.setattr(writer, "BATCH_SIZE", 10)
+    monkeypatch.setattr("platform_core.imports.runner.READ_CHUNK", 3)
+    depths = []
+    real_read_ahead = pipeline.read_ahead
+
+    def read_ahead(chunks, *, depth=pipeline.DEFAULT_DEPTH):
+        depths.append(depth)
+        return real_read_ahead(chunks, depth=depth)
+
+    monkeypatch.setattr("platform_core.imports.runner.read_ahead", read_ahead)
+
+    job = run_import(project, "a.jsonl", jsonl(*({"text": f"row {i}"} for i in range(25))))
+
+    assert job.imported == 25
+    assert depths == [5]  # four chunks make a batch, and one more is read meanwhile
