@@ -13,6 +13,10 @@ Peak RSS is the import's (taken before the floor runs).
 The line before the last times the same load into a copy of the task table with all its
 indexes and foreign keys: the part of the import's time the schema itself costs.
 
+`--queue-order random` (or uncertainty) times an import whose rows each carry their queue
+priority; the floor and the schema copy still load priority 0, which the priority indexes take
+as appends where random priorities land all over them.
+
 Last line: `import: N tasks in S s = R tasks/s, COPY floor F s, ratio X, peak RSS M MB`.
 """
 import argparse
@@ -48,6 +52,10 @@ def write_tasks(path: Path, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument(
+        "--queue-order", default="sequential", choices=("sequential", "random", "uncertainty"),
+        help="the project's queue order: under random and uncertainty each row carries its priority",
+    )
     args = parser.parse_args()
 
     django.setup()
@@ -66,11 +74,15 @@ def main() -> None:
         name=f"import bench {time.time_ns()}",
         task_type="text_classification",
         label_config={"labels": [{"value": topic} for topic in TOPICS]},
+        queue_order=args.queue_order,
     )
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "tasks.jsonl"
         write_tasks(source, args.tasks)
-        print(f"database: {connection.vendor}; file: {source.stat().st_size} bytes", flush=True)
+        print(
+            f"database: {connection.vendor}; file: {source.stat().st_size} bytes; "
+            f"queue order: {args.queue_order}", flush=True,
+        )
         started = time.perf_counter()
         with source.open("rb") as handle:
             job = import_job_create(
