@@ -282,12 +282,7 @@ def _visible_and_filtered(request, project, *, may_see_gold: bool) -> Where:
     everyone = Task.objects.filter(project_id=project.pk)
     visible = visible_tasks(request, project, everyone)
     if visible is not everyone:  # an annotator's: the tasks they hold or labeled
-        # The scope's conditions as the ORM compiles them, so the planner sees them as they
-        # are (as a subquery, `id IN (…)` made it join the table to itself).
-        compiler = visible.query.get_compiler(connection=connection)
-        scope_sql, scope_params = compiler.compile(visible.query.where)
-        conditions.append(f"({scope_sql})")
-        params += scope_params
+        conditions.append(_scope_condition(visible, params))
     statuses = query_param(request, "status", serializers.CharField())
     if statuses is not None:
         wanted = statuses.split(",")
@@ -308,6 +303,21 @@ def _visible_and_filtered(request, project, *, may_see_gold: bool) -> Where:
             raise PermissionDenied("Only admins and managers may filter by is_gold.")
         conditions.append(f"{_TASK}.gold_result IS {'NOT NULL' if is_gold else 'NULL'}")
     return Where(model=Task, conditions=tuple(conditions), params=tuple(params))
+
+
+def _scope_condition(visible, params: list) -> str:
+    """`visible`'s conditions as the ORM compiles them (their parameters added to `params`):
+    as they are when they read the task table alone, so that the planner sees them (as
+    `id IN (subquery)` it joined the table to itself), else as that subquery."""
+    query = visible.query
+    if [alias for alias in query.alias_map if query.alias_refcount[alias]] == [query.base_table]:
+        sql, scope_params = query.get_compiler(connection=connection).compile(query.where)
+        condition = f"({sql})"
+    else:
+        sql, scope_params = visible.order_by().values("pk").query.sql_with_params()
+        condition = f"{_TASK}.id IN ({sql})"
+    params.extend(scope_params)
+    return condition
 
 
 def _ordering(request) -> str:

@@ -256,3 +256,23 @@ def test_ids_beyond_bigint_in_a_cursor_or_filter_find_nothing_rather_than_fail(
     assert "Not a cursor" in json.dumps(by_cursor.json())
     assert by_dataset.status_code == 200
     assert (by_dataset.json()["count"], by_dataset.json()["results"]) == (0, [])
+
+
+def test_a_worker_scope_that_joins_other_tables_still_narrows_the_list(
+    project, member, api_client, monkeypatch
+):
+    from platform_core import extensions
+
+    def held_in_my_organizations(*, tasks, user):
+        return tasks.filter(project__organization__memberships__user=user, locked_by=user)
+
+    monkeypatch.setattr(extensions, "_worker_task_scope", [held_in_my_organizations])
+    annotator = member(Role.ANNOTATOR, project.organization)
+    held = TaskFactory.create_batch(3, project=project, locked_by=annotator)
+    TaskFactory.create_batch(2, project=project)
+
+    first = api_client(annotator).get(tasks_url(project, "?page_size=2&ordering=-id")).json()
+    pages = walk(api_client(annotator), tasks_url(project, "?page_size=2&ordering=-id"))
+
+    assert first["count"] == 3
+    assert sum(pages, []) == [t.id for t in reversed(held)]
