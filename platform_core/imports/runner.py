@@ -111,7 +111,7 @@ class _Run:
             return ([item] for item in self._items(path))
         # A whole batch read ahead (~12 MB for text rows): with two chunks, the writer waited
         # for the reader after each batch, the database idle, ~9% of the import's time.
-        depth = -(-self.writer.batch_size // READ_CHUNK) + 1
+        depth = -(-self.writer.batch_size // READ_CHUNK)
         return read_ahead(chunked(self._items(path), READ_CHUNK), depth=depth)
 
     def _announce_written(self) -> None:
@@ -168,7 +168,7 @@ class _Run:
         """How far the reader is; it may have finished and closed the file a moment ago."""
         try:
             return self.position()
-        except ValueError:  # tell() on the closed file
+        except (ValueError, OSError):  # tell() on the closed file, or on one closing meanwhile
             return self.job.file_size
 
     def _save_progress(self) -> None:

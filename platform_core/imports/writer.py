@@ -12,7 +12,7 @@ the job finished waits as usual, and WAL is flushed in order, so a finished job'
 on disk.
 """
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import psycopg
 from django.db import connection, transaction
@@ -30,6 +30,8 @@ BATCH_SIZE = 10_000
 # Rows a multi-row INSERT … VALUES carries (SQLite, and suggestions): 2,000 rows × 16 columns
 # = 32,000 parameters, under SQLite's 32,766 and PostgreSQL's 65,535.
 INSERT_ROWS = 2000
+# Rows of COPY text joined at a time: ~300 KB for text rows.
+COPY_PIECE_ROWS = 1000
 
 TASK_COLUMNS = (
     "project_id", "dataset_id", "data", "meta", "media", "media_type", "checksum", "status",
@@ -154,28 +156,40 @@ class TaskWriter:
             if ids is None:
                 columns = (*COPY_COLUMNS, *SHARED_COLUMNS, "priority")
                 end = f"{shared}\t0\n"
-                text = end.join(lines) + end
             else:
                 columns = ("id", "priority", *COPY_COLUMNS, *SHARED_COLUMNS)
                 end = shared + "\n"
-                priority = self.priority
-                text = "".join([
-                    f"{task_id}\t{copy_value(priority(task_id, None))}\t{line}{end}"
-                    for task_id, line in zip(ids, lines)
-                ])
             try:
                 with transaction.atomic():
-                    self._copy_rows(cursor, f"{Task._meta.db_table} ({', '.join(columns)})", text)
+                    self._copy_rows(
+                        cursor, f"{Task._meta.db_table} ({', '.join(columns)})",
+                        self._direct_pieces(lines, end, ids),
+                    )
             except psycopg.errors.UniqueViolation:
                 self.copy_direct = False
             else:
                 return len(first)
         return self._copy_staged(cursor, list(first.values()), ids, now)
 
+    def _direct_pieces(self, lines: list[str], end: str, ids: list[int] | None) -> Iterator[str]:
+        """The COPY text, COPY_PIECE_ROWS lines at a time: the database reads one piece while
+        the next is joined, and the batch is never one more string as long as all its lines."""
+        priority = self.priority
+        for start in range(0, len(lines), COPY_PIECE_ROWS):
+            part = lines[start:start + COPY_PIECE_ROWS]
+            if ids is None:
+                yield end.join(part) + end
+            else:
+                yield "".join([
+                    f"{task_id}\t{copy_value(priority(task_id, None))}\t{line}{end}"
+                    for task_id, line in zip(ids[start:start + COPY_PIECE_ROWS], part)
+                ])
+
     @staticmethod
-    def _copy_rows(cursor, target: str, text: str) -> None:
+    def _copy_rows(cursor, target: str, pieces: Iterable[str]) -> None:
         with cursor.copy(f"COPY {target} FROM STDIN") as copy:
-            copy.write(text)
+            for piece in pieces:
+                copy.write(piece)
 
     def _reserve_ids(self, cursor, count: int) -> list[int]:
         if not self._id_sequence:
@@ -210,7 +224,7 @@ class TaskWriter:
             ])
             own = ("id", "priority", *COPY_COLUMNS)
             shared = ""
-        self._copy_rows(cursor, f"import_staging (ord, id, priority, {', '.join(COPY_COLUMNS)})", text)
+        self._copy_rows(cursor, f"import_staging (ord, id, priority, {', '.join(COPY_COLUMNS)})", [text])
         columns = [*own, *SHARED_COLUMNS] + (["priority"] if ids is None else [])
         wants_ids = self.rerun or any(r.suggestions for r in records)
         cursor.execute(

@@ -282,4 +282,22 @@ def test_the_reader_may_run_a_whole_batch_ahead_of_the_writer(project, monkeypat
     job = run_import(project, "a.jsonl", jsonl(*({"text": f"row {i}"} for i in range(25))))
 
     assert job.imported == 25
-    assert depths == [5]  # four chunks make a batch, and one more is read meanwhile
+    assert depths == [4]  # four chunks make a batch
+
+
+@pytest.mark.parametrize("queue_order", ["sequential", "random"])
+def test_a_batch_copied_in_several_pieces_keeps_every_row_in_file_order(project, monkeypatch, queue_order):
+    from ml_assist.priority import random_priority
+
+    monkeypatch.setattr(writer, "BATCH_SIZE", 8)
+    monkeypatch.setattr(writer, "COPY_PIECE_ROWS", 3)
+    project.queue_order = queue_order
+    project.save()
+
+    job = run_import(project, "a.jsonl", jsonl(*({"text": f"row {i}"} for i in range(19))))
+
+    assert job.imported == 19
+    tasks = list(Task.objects.filter(project=project).order_by("id"))
+    assert [t.data["text"] for t in tasks] == [f"row {i}" for i in range(19)]
+    expected = (lambda t: 0.0) if queue_order == "sequential" else (lambda t: random_priority(t.pk))
+    assert [t.priority for t in tasks] == [expected(t) for t in tasks]

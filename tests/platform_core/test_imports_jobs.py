@@ -94,3 +94,15 @@ def test_an_unsupported_file_type_is_refused(project):
 
     with pytest.raises(ValidationError, match="Unsupported file type"):
         import_job_create(project=project, user=None, upload=ContentFile(b"x", name="a.exe"))
+
+
+def test_progress_reads_the_whole_file_as_read_once_the_reader_closed_it(project):
+    """The reader thread may close the file while progress asks where it is: tell() then fails
+    with ValueError (closed) or EBADF (closing), and the answer is the whole file."""
+    from platform_core.imports.runner import _Run
+
+    job = ImportJob(project=project, source_name="a.jsonl", file_size=1234)
+    run = _Run(job, writer=None, on_progress=None)
+    for error in (ValueError("I/O operation on closed file"), OSError(9, "Bad file descriptor")):
+        run.position = lambda error=error: (_ for _ in ()).throw(error)
+        assert run._file_position() == 1234
