@@ -3,6 +3,7 @@
 Called by the Celery task in the worker, and directly by `manage.py import_dataset` and the
 benchmark, so all three measure and exercise the same path.
 """
+import gc
 import logging
 import tempfile
 import time
@@ -57,7 +58,7 @@ def import_run(*, job_id: int, on_progress: ProgressCallback | None = None) -> I
     )
     run = _Run(job, writer, on_progress)
     try:
-        with job_heartbeat(job), _local_path(job) as path:
+        with job_heartbeat(job), _local_path(job) as path, _collector_paused():
             run.consume(path)
     except ProjectDeleting:
         logger.info("Import %s stopped: its project is being deleted", job.pk)
@@ -240,6 +241,22 @@ def _discard_written(job: ImportJob, pending) -> int:
 
 def _project_deleting(project_id: int) -> bool:
     return not Project.objects.filter(pk=project_id, deleting=False).exists()
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off while rows stream through: every row makes a few
+    new containers (its dict, its record), so the collector ran every few hundred rows and
+    traversed the whole process (Django's objects, the batch waiting) again and again: ~35% of
+    the reading thread's time, measured at 10^5 rows. The rows form no cycles, so reference
+    counting frees them all the same; what cycles the job's queries leave wait for the end."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextmanager

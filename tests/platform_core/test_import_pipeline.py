@@ -301,3 +301,21 @@ def test_a_batch_copied_in_several_pieces_keeps_every_row_in_file_order(project,
     assert [t.data["text"] for t in tasks] == [f"row {i}" for i in range(19)]
     expected = (lambda t: 0.0) if queue_order == "sequential" else (lambda t: random_priority(t.pk))
     assert [t.priority for t in tasks] == [expected(t) for t in tasks]
+
+
+def test_the_garbage_collector_rests_while_rows_stream_and_comes_back_after(project, monkeypatch):
+    import gc
+
+    monkeypatch.setattr(writer, "BATCH_SIZE", 2)
+    during = []
+    real_flush = writer.TaskWriter.flush
+    monkeypatch.setattr(
+        writer.TaskWriter, "flush", lambda self: during.append(gc.isenabled()) or real_flush(self)
+    )
+    assert gc.isenabled()
+
+    job = run_import(project, "a.jsonl", jsonl(*({"text": f"row {i}"} for i in range(5))))
+
+    assert job.imported == 5
+    assert during and not any(during)
+    assert gc.isenabled()
