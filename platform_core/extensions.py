@@ -59,8 +59,13 @@ def register_metrics_section(name: str, section: Callable) -> None:
     _metrics_sections[name] = section
 
 
-def metrics_sections(*, project) -> dict:
-    return {name: section(project=project) for name, section in _metrics_sections.items()}
+def metrics_sections(*, project, only: tuple[str, ...] | None = None) -> dict:
+    """The registered sections of `project`'s metrics (`only` those named, when given)."""
+    return {
+        name: section(project=project)
+        for name, section in _metrics_sections.items()
+        if only is None or name in only
+    }
 
 
 def register_task_work_filter(name: str, exclude: Callable) -> None:

@@ -291,3 +291,26 @@ def test_uplift_is_sufficient_with_30_in_each_group(org, member, api_client):
     assert uplift["difference_s"] == -10.0
     assert uplift["low_s"] < -10.0 < uplift["high_s"] < 0  # a real saving at this size
     assert (uplift["insufficient"], uplift["reason"]) == (False, None)
+
+
+def test_the_organization_reads_only_the_sections_it_sums(org, member, api_client):
+    client = api_client(member(Role.MANAGER, org))
+    project = ProjectFactory(organization=org, overlap=3, hourly_rate=20,
+                             suggestion_holdout_rate=0.2)
+    populate(project, 10, [member(Role.ANNOTATOR, org) for _ in range(3)],
+             member(Role.REVIEWER, org))
+    with CaptureQueriesContext(connection) as summed:
+        assert get(client, f"/api/v1/organizations/{org.id}/metrics/?window=3d").status_code == 200
+    with CaptureQueriesContext(connection) as whole:
+        get(client, f"/api/v1/projects/{project.id}/metrics/?window=3d")
+
+    # The suggestions' uplift reads predictions and the machine's precision routing decisions:
+    # the project's call needs both, the organization's sum (throughput, queue, cost) neither.
+    skipped = [Prediction._meta.db_table, RoutingDecision._meta.db_table]
+
+    def tables_read(queries) -> set[str]:
+        return {table for table in skipped if any(table in q["sql"] for q in queries)}
+
+    assert tables_read(whole.captured_queries) == set(skipped)
+    assert tables_read(summed.captured_queries) == set()
+    assert len(summed) < len(whole)
