@@ -16,7 +16,7 @@ rollup and the two hours its edges cut, from the source rows: figures stay exact
 microsecond the window starts.
 """
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import migrations
@@ -40,11 +40,6 @@ class RollupSpec:
     sums: dict[str, str]
     watched: tuple[str, ...]
     where: str | None = None
-    hour_column: str = field(default="hour")
-
-    @property
-    def conflict_columns(self) -> list[str]:
-        return [*self.keys, self.hour_column]
 
     def _hour(self, row: str, vendor: str) -> str:
         column = f"{row}.{self.hour_of}"
@@ -59,7 +54,7 @@ class RollupSpec:
 
     def upsert(self, row: str, sign: int, vendor: str) -> str:
         """The statement that adds (sign 1) or takes away (-1) `row`'s figures."""
-        columns = [*self.keys, self.hour_column, *self.sums]
+        columns = [*self.keys, "hour", *self.sums]
         values = [expr.format(R=row) for expr in self.keys.values()]
         values.append(self._hour(row, vendor))
         values += [f"{sign} * ({expr.format(R=row)})" for expr in self.sums.values()]
@@ -69,7 +64,7 @@ class RollupSpec:
         return (
             f"INSERT INTO {self.table} ({', '.join(columns)}) "
             f"SELECT {', '.join(values)} WHERE {self._where(row)} "
-            f"ON CONFLICT ({', '.join(self.conflict_columns)}) DO UPDATE SET {updates}"
+            f"ON CONFLICT ({', '.join([*self.keys, 'hour'])}) DO UPDATE SET {updates}"
         )
 
     def backfill(self, vendor: str) -> str:
@@ -78,7 +73,7 @@ class RollupSpec:
         keys = [expr.format(R=row) for expr in self.keys.values()] + [self._hour(row, vendor)]
         sums = [f"SUM({expr.format(R=row)})" for expr in self.sums.values()]
         return (
-            f"INSERT INTO {self.table} ({', '.join([*self.keys, self.hour_column, *self.sums])}) "
+            f"INSERT INTO {self.table} ({', '.join([*self.keys, 'hour', *self.sums])}) "
             f"SELECT {', '.join(keys + sums)} FROM {self.source} AS {row} "
             f"WHERE {self._where(row)} GROUP BY {', '.join(keys)}"
         )
