@@ -82,6 +82,14 @@ class RollupSpec:
         differ = "IS DISTINCT FROM" if vendor == "postgresql" else "IS NOT"
         return " OR ".join(f"OLD.{column} {differ} NEW.{column}" for column in self.watched)
 
+    def _update_counts(self, vendor: str) -> str:
+        """When an update moves figures: a watched column changed on a row that counts before
+        or after (a task's status changing at submit, with no accepted_at on either side,
+        calls nothing)."""
+        if self.where is None:
+            return self._changed(vendor)
+        return f"({self._where('OLD')} OR {self._where('NEW')}) AND ({self._changed(vendor)})"
+
     def install(self, vendor: str) -> list[str]:
         name, source = self.table, self.source
         watched = ", ".join(self.watched)
@@ -102,7 +110,7 @@ class RollupSpec:
                 f"CREATE TRIGGER {name}_on_delete AFTER DELETE ON {source} "
                 + trigger.format(when=on_delete),
                 f"CREATE TRIGGER {name}_on_update AFTER UPDATE OF {watched} ON {source} "
-                + trigger.format(when=f" WHEN ({self._changed(vendor)})"),
+                + trigger.format(when=f" WHEN ({self._update_counts(vendor)})"),
             ]
         return [
             f"CREATE TRIGGER {name}_on_insert AFTER INSERT ON {source}{on_insert} "
@@ -110,7 +118,7 @@ class RollupSpec:
             f"CREATE TRIGGER {name}_on_delete AFTER DELETE ON {source}{on_delete} "
             f"BEGIN {self.upsert('OLD', -1, vendor)}; END",
             f"CREATE TRIGGER {name}_on_update AFTER UPDATE OF {watched} ON {source} "
-            f"WHEN {self._changed(vendor)} "
+            f"WHEN {self._update_counts(vendor)} "
             f"BEGIN {self.upsert('OLD', -1, vendor)}; {self.upsert('NEW', 1, vendor)}; END",
         ]
 
