@@ -42,9 +42,14 @@ class TaskItemSerializer(PlainOutputSerializer):
     created_at = serializers.DateTimeField()
 
     def get_media_url(self, task) -> str | None:
-        if not task.media:
-            return None
-        return self.context["request"].build_absolute_uri(reverse("task-media", args=[task.pk]))
+        return media_url(self.context["request"], task_id=task.pk, media=task.media)
+
+
+def media_url(request, *, task_id: int, media) -> str | None:
+    """The member-only link to a task's media file, None for a task without one."""
+    if not media:
+        return None
+    return request.build_absolute_uri(reverse("task-media", args=[task_id]))
 
 
 # The columns a row reads (`.values()` names), for everyone and for admins and managers.
@@ -102,7 +107,7 @@ def task_list_rows(rows: list[dict], *, request, project, manager: bool) -> list
         for name, column, render in plan:
             if column is None:
                 if name == "media_url":
-                    out[name] = _media_url(request, row)
+                    out[name] = media_url(request, task_id=row["id"], media=row["media"])
                 else:
                     out[name] = _suggestion(row, holdout_rate, render_datetime)
                 continue
@@ -135,12 +140,6 @@ def _datetime_renderer():
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     return render
-
-
-def _media_url(request, row) -> str | None:
-    if not row["media"]:
-        return None
-    return request.build_absolute_uri(reverse("task-media", args=[row["id"]]))
 
 
 def _suggestion(row, holdout_rate: float, render_datetime) -> dict | None:
